@@ -1,0 +1,212 @@
+//! Shared test helpers: the executor matrix, drop guards, wake counters.
+//!
+//! Every scenario is written once as an `async` block factory and run by
+//! [`matrix`] under each executor in [`EXECUTORS`]. Adding an executor is one
+//! line in that table.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use futures::FutureExt as _;
+
+/// A boxed, `Send` test body.
+pub type Body = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// An executor: runs a body to completion on the calling thread's behalf,
+/// resuming any panic of the body.
+pub type Executor = fn(Body);
+
+/// Every executor the suite runs under.
+pub const EXECUTORS: &[(&str, Executor)] = &[
+    ("smol::block_on", |body| smol::block_on(body)),
+    ("async_io::block_on", |body| async_io::block_on(body)),
+    ("smol::Executor x2 threads", smol_executor),
+    ("futures::executor::block_on", |body| {
+        futures::executor::block_on(body)
+    }),
+    ("tokio current_thread", tokio_current_thread),
+    ("tokio multi_thread x2", tokio_multi_thread),
+];
+
+/// How long one run may take before the watchdog declares a hang.
+pub const HANG: Duration = Duration::from_secs(60);
+
+fn smol_executor(body: Body) {
+    let ex = Arc::new(smol::Executor::new());
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let ex = ex.clone();
+            let stopped = stopped.clone();
+            std::thread::spawn(move || smol::block_on(ex.run(stopped.recv())))
+        })
+        .collect();
+    // Catch the body's panic inside the task so it reaches this thread.
+    let task = ex.spawn(AssertUnwindSafe(body).catch_unwind());
+    let outcome = smol::block_on(task);
+    drop(stop);
+    for thread in threads {
+        let _ = thread.join();
+    }
+    if let Err(payload) = outcome {
+        resume_unwind(payload);
+    }
+}
+
+fn tokio_current_thread(body: Body) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(body);
+}
+
+fn tokio_multi_thread(body: Body) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    // Spawned, so the body really runs on the worker threads.
+    let outcome = rt.block_on(rt.spawn(body));
+    if let Err(error) = outcome {
+        resume_unwind(error.into_panic());
+    }
+}
+
+/// Runs the body made by `make` once under every executor in [`EXECUTORS`].
+///
+/// A failure names the executor. A run that takes longer than [`HANG`] aborts
+/// the test process with a message, so a hang can never stall the suite.
+#[track_caller]
+pub fn matrix<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for (name, run) in EXECUTORS {
+        on_executor(name, *run, make());
+    }
+}
+
+/// Runs one body under one named executor, with the hang watchdog.
+#[track_caller]
+pub fn on_executor<Fut>(name: &str, run: Executor, body: Fut)
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (done, watchdog) = std::sync::mpsc::channel::<()>();
+    let label = name.to_owned();
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watchdog.recv_timeout(HANG) {
+            eprintln!("test {test} hung for {HANG:?} under {label}: aborting");
+            std::process::abort();
+        }
+    });
+    let outcome = catch_unwind(AssertUnwindSafe(|| run(Box::pin(body))));
+    let _ = done.send(());
+    if let Err(payload) = outcome {
+        eprintln!("failed under executor: {name}");
+        resume_unwind(payload);
+    }
+}
+
+/// Counts how many times a value was dropped.
+#[derive(Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A guard that bumps the counter when dropped.
+    pub fn guard(&self) -> DropGuard {
+        DropGuard(self.0.clone())
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Bumps its [`DropCounter`] on drop.
+pub struct DropGuard(Arc<AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A future that never completes and bumps `counter` when dropped.
+pub async fn pending_guarded<T>(guard: DropGuard) -> T {
+    let _guard = guard;
+    std::future::pending().await
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+pub struct CountingWaker(AtomicUsize);
+
+impl CountingWaker {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Polls `fut` once with `waker`.
+pub fn poll_once<F: Future + Unpin>(fut: &mut F, waker: &Arc<CountingWaker>) -> Poll<F::Output> {
+    let waker = Waker::from(waker.clone());
+    Pin::new(fut).poll(&mut Context::from_waker(&waker))
+}
+
+/// Yields to the executor once (pending once, waking itself).
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Asserts a panic payload carries `expected` in its message.
+#[track_caller]
+pub fn assert_panic_message(payload: &(dyn std::any::Any + Send), expected: &str) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("<non-string payload>");
+    assert!(
+        message.contains(expected),
+        "panic message {message:?} does not contain {expected:?}"
+    );
+}

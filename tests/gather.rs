@@ -1,0 +1,720 @@
+//! gather, try_gather, gather_settled, as_completed and the tuple/array forms,
+//! each scenario under every executor of the matrix.
+
+mod common;
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
+
+use aiokit::{GatherExt, Settled, as_completed, gather, gather_settled, try_gather};
+use common::*;
+use futures::FutureExt as _;
+use futures::StreamExt as _;
+use futures::channel::oneshot;
+use proptest::prelude::*;
+
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Panics with `message`; typed, so the compiler sees no unreachable code.
+fn explode<T>(message: &str) -> T {
+    panic!("{message}")
+}
+
+fn explode_with<T>(payload: u32) -> T {
+    std::panic::panic_any(payload)
+}
+
+#[test]
+fn smoke() {
+    matrix(|| async {
+        let out = gather((0..5).map(|i| async move { i * 2 })).await;
+        assert_eq!(out, [0, 2, 4, 6, 8]);
+    });
+}
+
+/// Children that complete in the given order: child `i` waits on its own
+/// channel, and a driver sends on them in `order`, yielding between sends.
+fn staged<T: Send + 'static>(values: Vec<T>, order: Vec<usize>) -> (Vec<BoxFut<T>>, BoxFut<()>) {
+    let (senders, receivers): (Vec<_>, Vec<_>) = values.iter().map(|_| oneshot::channel()).unzip();
+    let mut values: Vec<Option<T>> = values.into_iter().map(Some).collect();
+    let mut senders: Vec<Option<oneshot::Sender<T>>> = senders.into_iter().map(Some).collect();
+    let children = receivers
+        .into_iter()
+        .map(|rx| Box::pin(async move { rx.await.expect("sender kept") }) as BoxFut<T>)
+        .collect();
+    let driver = Box::pin(async move {
+        for i in order {
+            yield_now().await;
+            let _ = senders[i].take().unwrap().send(values[i].take().unwrap());
+        }
+    });
+    (children, driver)
+}
+
+#[test]
+fn order_is_input_order_when_completion_is_reversed() {
+    matrix(|| async {
+        for n in [3, 40, 300] {
+            let (children, driver) = staged((0..n).collect(), (0..n).rev().collect());
+            let (out, ()) = (gather(children), driver).gather().await;
+            assert_eq!(out, (0..n).collect::<Vec<_>>());
+        }
+    });
+}
+
+#[test]
+fn empty_inputs_resolve_at_once() {
+    matrix(|| async {
+        let none: Vec<BoxFut<u8>> = Vec::new();
+        assert!(gather(none).await.is_empty());
+        let none: Vec<BoxFut<Result<u8, ()>>> = Vec::new();
+        assert_eq!(try_gather(none).await, Ok(vec![]));
+        let none: Vec<BoxFut<Result<u8, ()>>> = Vec::new();
+        assert!(gather_settled(none).await.is_empty());
+        let none: Vec<BoxFut<u8>> = Vec::new();
+        assert_eq!(as_completed(none).count().await, 0);
+        let none: Vec<BoxFut<u8>> = Vec::new();
+        assert!(gather(none).limit(3).await.is_empty());
+    });
+}
+
+#[test]
+fn first_error_in_completion_order_wins_while_a_sibling_never_ends() {
+    matrix(|| async {
+        for n in [2, 10, 100] {
+            let dropped = DropCounter::new();
+            // Child 0 fails late, child n-1 fails early, the rest never end.
+            let (mut children, driver) =
+                staged(vec![Err::<u32, _>("late"), Err("early")], vec![1, 0]);
+            let late = children.remove(0);
+            let early = children.remove(0);
+            let mut all: Vec<BoxFut<Result<u32, &str>>> = vec![late];
+            for _ in 2..n {
+                all.push(Box::pin(pending_guarded(dropped.guard())));
+            }
+            all.push(early);
+            let (result, ()) = (try_gather(all), driver).gather().await;
+            assert_eq!(result, Err("early"));
+            assert_eq!(
+                dropped.get(),
+                n - 2,
+                "pending siblings dropped on the error"
+            );
+        }
+    });
+}
+
+#[test]
+fn try_gather_ok_keeps_input_order() {
+    matrix(|| async {
+        let (children, driver) =
+            staged((0..50).map(Ok::<_, ()>).collect(), (0..50).rev().collect());
+        let (result, ()) = (try_gather(children), driver).gather().await;
+        assert_eq!(result, Ok((0..50).collect()));
+    });
+}
+
+#[test]
+fn children_are_dropped_as_soon_as_they_complete() {
+    matrix(|| async {
+        for n in [4, 64] {
+            let dropped = DropCounter::new();
+            let (senders, receivers): (Vec<_>, Vec<_>) =
+                (0..n).map(|_| oneshot::channel::<()>()).unzip();
+            let children = receivers.into_iter().map(|rx| {
+                let guard = dropped.guard();
+                async move {
+                    let _guard = guard;
+                    rx.await.unwrap();
+                }
+            });
+            let mut senders = senders.into_iter();
+            let observed = Arc::new(AtomicUsize::new(0));
+            let seen = observed.clone();
+            let dropped_in_driver = dropped.clone();
+            let driver = async move {
+                senders.next().unwrap().send(()).unwrap();
+                // Let the gather poll the finished child.
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                seen.store(dropped_in_driver.get(), Ordering::SeqCst);
+                for tx in senders {
+                    tx.send(()).unwrap();
+                }
+            };
+            let _ = (gather(children), driver).gather().await;
+            assert_eq!(
+                observed.load(Ordering::SeqCst),
+                1,
+                "first child dropped while the rest ran"
+            );
+            assert_eq!(dropped.get(), n);
+        }
+    });
+}
+
+#[test]
+fn dropping_the_gather_drops_every_child() {
+    matrix(|| async {
+        for n in [3, 100] {
+            let dropped = DropCounter::new();
+            let mut g = gather((0..n).map(|_| pending_guarded::<()>(dropped.guard())));
+            assert!(futures::poll!(&mut g).is_pending());
+            drop(g);
+            assert_eq!(dropped.get(), n);
+        }
+    });
+}
+
+#[test]
+fn gather_panic_drops_siblings_then_propagates() {
+    matrix(|| async {
+        for n in [3, 100] {
+            let dropped = DropCounter::new();
+            let mut children: Vec<BoxFut<u32>> = (0..n)
+                .map(|_| Box::pin(pending_guarded(dropped.guard())) as BoxFut<u32>)
+                .collect();
+            let probe = dropped.clone();
+            children.push(Box::pin(async move {
+                yield_now().await;
+                panic!("child failed after {} drops", probe.get());
+            }));
+            let outcome = AssertUnwindSafe(gather(children)).catch_unwind().await;
+            let payload = outcome.expect_err("the panic propagates");
+            assert_panic_message(&*payload, "child failed after 0 drops");
+            assert_eq!(
+                dropped.get(),
+                n,
+                "siblings dropped before the panic reached us"
+            );
+        }
+    });
+}
+
+#[test]
+fn try_gather_and_as_completed_panics_propagate() {
+    matrix(|| async {
+        let dropped = DropCounter::new();
+        let children: Vec<BoxFut<Result<u8, ()>>> = vec![
+            Box::pin(pending_guarded(dropped.guard())),
+            Box::pin(async { panic!("try boom") }),
+        ];
+        let payload = AssertUnwindSafe(try_gather(children))
+            .catch_unwind()
+            .await
+            .unwrap_err();
+        assert_panic_message(&*payload, "try boom");
+        assert_eq!(dropped.get(), 1);
+
+        let children: Vec<BoxFut<u8>> = vec![
+            Box::pin(pending_guarded(dropped.guard())),
+            Box::pin(async { panic!("stream boom") }),
+        ];
+        let mut stream = as_completed(children);
+        let payload = AssertUnwindSafe(stream.next())
+            .catch_unwind()
+            .await
+            .unwrap_err();
+        assert_panic_message(&*payload, "stream boom");
+        assert_eq!(dropped.get(), 2);
+        assert_eq!(stream.next().await, None, "the stream ends after a panic");
+    });
+}
+
+#[test]
+fn gather_settled_captures_panics_per_slot_and_goes_on() {
+    matrix(|| async {
+        for n in [4, 100] {
+            let children = (0..n).map(|i| async move {
+                yield_now().await;
+                match i % 4 {
+                    0 => Ok(i),
+                    1 => Err(format!("e{i}")),
+                    2 => panic!("p{i}"),
+                    _ => {
+                        yield_now().await;
+                        Ok(i)
+                    }
+                }
+            });
+            let outcomes = gather_settled(children).await;
+            assert_eq!(outcomes.len(), n);
+            for (i, outcome) in outcomes.iter().enumerate() {
+                match i % 4 {
+                    0 | 3 => assert_eq!(outcome.value(), Some(&i)),
+                    1 => assert_eq!(outcome.error(), Some(&format!("e{i}"))),
+                    _ => assert_eq!(
+                        outcome.panic().and_then(|p| p.message()),
+                        Some(&*format!("p{i}"))
+                    ),
+                }
+            }
+            let (ok, failed) = Settled::split(outcomes);
+            assert_eq!(ok.len(), n / 2);
+            assert_eq!(failed.len(), n / 2);
+        }
+    });
+}
+
+#[test]
+fn panic_can_be_resumed_with_its_payload() {
+    matrix(|| async {
+        let mut outcomes = gather_settled([async { explode_with::<Result<(), ()>>(7_u32) }]).await;
+        let Settled::Panicked(panic) = outcomes.remove(0) else {
+            panic!("not a panic")
+        };
+        assert_eq!(panic.message(), None);
+        let payload = catch_unwind(AssertUnwindSafe(|| panic.resume())).unwrap_err();
+        assert_eq!(payload.downcast_ref::<u32>(), Some(&7));
+    });
+}
+
+/// A child that counts itself live while it exists.
+struct Live {
+    live: Arc<AtomicUsize>,
+}
+
+impl Live {
+    fn new(live: &Arc<AtomicUsize>, peak: &Arc<AtomicUsize>) -> Self {
+        let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(now, Ordering::SeqCst);
+        Self { live: live.clone() }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn limit_is_never_exceeded_and_the_iterator_is_pulled_lazily() {
+    matrix(|| async {
+        for limit in [1, 3, 64] {
+            let live = Arc::new(AtomicUsize::new(0));
+            let peak = Arc::new(AtomicUsize::new(0));
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let (l, p, c) = (live.clone(), peak.clone(), pulled.clone());
+            let children = (0..200_usize).map(move |i| {
+                c.fetch_add(1, Ordering::SeqCst);
+                let token = Live::new(&l, &p);
+                async move {
+                    let _token = token;
+                    for _ in 0..=(i % 3) {
+                        yield_now().await;
+                    }
+                    i
+                }
+            });
+            let out = gather(children).limit(limit).await;
+            assert_eq!(pulled.load(Ordering::SeqCst), 200);
+            assert_eq!(out, (0..200).collect::<Vec<_>>());
+            assert!(
+                peak.load(Ordering::SeqCst) <= limit,
+                "limit {limit} exceeded"
+            );
+            assert_eq!(live.load(Ordering::SeqCst), 0);
+        }
+    });
+}
+
+#[test]
+fn with_a_limit_the_iterator_is_pulled_only_when_a_slot_frees() {
+    matrix(|| async {
+        for limit in [1, 5, 100] {
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let dropped = DropCounter::new();
+            let (c, d) = (pulled.clone(), dropped.clone());
+            let children = (0..10_000_000_usize).map(move |_| {
+                c.fetch_add(1, Ordering::SeqCst);
+                pending_guarded::<()>(d.guard())
+            });
+            let mut g = gather(children).limit(limit);
+            assert_eq!(
+                pulled.load(Ordering::SeqCst),
+                0,
+                "nothing pulled before the first poll"
+            );
+            for _ in 0..3 {
+                assert!(futures::poll!(&mut g).is_pending());
+            }
+            assert_eq!(pulled.load(Ordering::SeqCst), limit);
+            drop(g);
+            assert_eq!(dropped.get(), limit);
+        }
+    });
+}
+
+#[test]
+fn limit_applies_to_every_form() {
+    matrix(|| async {
+        let peak = Arc::new(AtomicUsize::new(0));
+        let live = Arc::new(AtomicUsize::new(0));
+        let make = |n: usize| {
+            let (l, p) = (live.clone(), peak.clone());
+            (0..n).map(move |i| {
+                let token = Live::new(&l, &p);
+                async move {
+                    let _token = token;
+                    yield_now().await;
+                    Ok::<usize, ()>(i)
+                }
+            })
+        };
+        assert_eq!(try_gather(make(30)).limit(2).await.unwrap().len(), 30);
+        assert_eq!(gather_settled(make(30)).limit(2).await.len(), 30);
+        let mut order: Vec<usize> = as_completed(make(30))
+            .limit(2)
+            .map(|(i, _)| i)
+            .collect()
+            .await;
+        order.sort();
+        assert_eq!(order, (0..30).collect::<Vec<_>>());
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn limit_zero_panics_naming_the_method() {
+    let payload = catch_unwind(|| gather([async {}]).limit(0))
+        .map(drop)
+        .unwrap_err();
+    assert_panic_message(&*payload, "aiokit::Gather::limit");
+    let payload = catch_unwind(|| try_gather([async { Ok::<(), ()>(()) }]).limit(0))
+        .map(drop)
+        .unwrap_err();
+    assert_panic_message(&*payload, "aiokit::TryGather::limit");
+    let payload = catch_unwind(|| gather_settled([async { Ok::<(), ()>(()) }]).limit(0))
+        .map(drop)
+        .unwrap_err();
+    assert_panic_message(&*payload, "aiokit::GatherSettled::limit");
+    let payload = catch_unwind(|| as_completed([async {}]).limit(0))
+        .map(drop)
+        .unwrap_err();
+    assert_panic_message(&*payload, "aiokit::AsCompleted::limit");
+}
+
+#[test]
+fn a_child_woken_from_another_thread() {
+    matrix(|| async {
+        for n in [2, 50] {
+            let (senders, receivers): (Vec<_>, Vec<_>) =
+                (0..n).map(|_| oneshot::channel::<usize>()).unzip();
+            let thread = std::thread::spawn(move || {
+                for (i, tx) in senders.into_iter().enumerate().rev() {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    tx.send(i).unwrap();
+                }
+            });
+            let out = gather(receivers.into_iter().map(|rx| rx.map(Result::unwrap))).await;
+            assert_eq!(out, (0..n).collect::<Vec<_>>());
+            thread.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_child_that_always_wakes_itself_does_not_starve_the_others() {
+    matrix(|| async {
+        for n in [3, 100] {
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let stop_in_spinner = stop.clone();
+            let spinner: BoxFut<usize> = Box::pin(std::future::poll_fn(move |cx| {
+                if stop_in_spinner.load(Ordering::SeqCst) {
+                    Poll::Ready(0)
+                } else {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            }));
+            let mut children = vec![spinner];
+            let done = Arc::new(AtomicUsize::new(0));
+            for i in 1..n {
+                let (done, stop) = (done.clone(), stop.clone());
+                children.push(Box::pin(async move {
+                    for _ in 0..3 {
+                        yield_now().await;
+                    }
+                    if done.fetch_add(1, Ordering::SeqCst) + 1 == n - 1 {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    i
+                }));
+            }
+            assert_eq!(gather(children).await, (0..n).collect::<Vec<_>>());
+        }
+    });
+}
+
+#[test]
+fn a_wake_polls_only_the_woken_child() {
+    for n in [10, 1000] {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let (senders, receivers): (Vec<_>, Vec<_>) =
+            (0..n).map(|_| oneshot::channel::<usize>()).unzip();
+        let children = receivers.into_iter().map(|mut rx| {
+            let polls = polls.clone();
+            std::future::poll_fn(move |cx| {
+                polls.fetch_add(1, Ordering::SeqCst);
+                rx.poll_unpin(cx).map(Result::unwrap)
+            })
+        });
+        let parent = CountingWaker::new();
+        let mut g = gather(children);
+        assert!(poll_once(&mut g, &parent).is_pending());
+        let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
+        for i in [n / 2, 0, n - 1] {
+            let before = polls.load(Ordering::SeqCst);
+            senders[i].take().unwrap().send(i).unwrap();
+            assert!(parent.count() > 0, "the parent was woken");
+            assert!(poll_once(&mut g, &parent).is_pending());
+            assert_eq!(
+                polls.load(Ordering::SeqCst) - before,
+                1,
+                "n = {n}: one wake, one child poll"
+            );
+        }
+        for tx in senders.into_iter().flatten() {
+            tx.send(0).unwrap();
+        }
+        assert!(poll_once(&mut g, &parent).is_ready());
+    }
+}
+
+#[test]
+#[should_panic(expected = "`Gather` polled after completion")]
+fn polling_after_completion_panics() {
+    let parent = CountingWaker::new();
+    let mut g = gather([async { 1 }]);
+    assert!(poll_once(&mut g, &parent).is_ready());
+    let _ = poll_once(&mut g, &parent);
+}
+
+#[test]
+fn as_completed_yields_in_completion_order_with_indices() {
+    matrix(|| async {
+        let (children, driver) = staged(vec!['a', 'b', 'c', 'd'], vec![2, 0, 3, 1]);
+        let (items, ()) = (as_completed(children).collect::<Vec<_>>(), driver)
+            .gather()
+            .await;
+        assert_eq!(items, [(2, 'c'), (0, 'a'), (3, 'd'), (1, 'b')]);
+    });
+}
+
+#[test]
+fn tuples_and_arrays() {
+    matrix(|| async {
+        let (a, b, c) = (async { 1_u8 }, async { "two" }, async { 3.0_f64 })
+            .gather()
+            .await;
+        assert_eq!((a, b, c), (1, "two", 3.0));
+        let twelve = (
+            async { 1 },
+            async { 2 },
+            async { 3 },
+            async { 4 },
+            async { 5 },
+            async { 6 },
+            async { 7 },
+            async { 8 },
+            async { 9 },
+            async { 10 },
+            async { 11 },
+            async { 12 },
+        )
+            .gather()
+            .await;
+        assert_eq!(twelve.11, 12);
+
+        let dropped = DropCounter::new();
+        let failed = (
+            pending_guarded::<Result<u8, &str>>(dropped.guard()),
+            async {
+                yield_now().await;
+                Err::<char, _>("tuple error")
+            },
+        )
+            .try_gather()
+            .await;
+        assert_eq!(failed, Err("tuple error"));
+        assert_eq!(dropped.get(), 1);
+
+        let (ok, err, panicked) = (
+            async { Ok::<_, ()>(1) },
+            async { Err::<(), _>("e") },
+            async { explode::<Result<(), ()>>("tuple panic") },
+        )
+            .gather_settled()
+            .await;
+        assert_eq!(ok.ok(), Some(1));
+        assert_eq!(err.err(), Some("e"));
+        assert_eq!(
+            panicked.panic().and_then(|p| p.message()),
+            Some("tuple panic")
+        );
+
+        let payload = AssertUnwindSafe(
+            (pending_guarded::<()>(dropped.guard()), async {
+                panic!("tuple gather panic")
+            })
+                .gather(),
+        )
+        .catch_unwind()
+        .await
+        .unwrap_err();
+        assert_panic_message(&*payload, "tuple gather panic");
+        assert_eq!(
+            dropped.get(),
+            2,
+            "sibling dropped before the panic propagated"
+        );
+
+        assert_eq!(
+            [1, 2, 3].map(|n| async move { n }).gather().await,
+            [1, 2, 3]
+        );
+        assert_eq!(
+            [1, 2]
+                .map(|n| async move { Ok::<_, ()>(n) })
+                .try_gather()
+                .await,
+            Ok([1, 2])
+        );
+        let [one] = [async { Err::<(), _>(1) }].gather_settled().await;
+        assert_eq!(one.err(), Some(1));
+    });
+}
+
+#[test]
+fn tokio_resources_under_the_coop_budget() {
+    // Many tokio channels gathered in one task: tokio's cooperative budget
+    // makes some of them return Pending spuriously; the gather must still
+    // finish (and without re-polling everything each time).
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let n = 20_000;
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..n)
+                .map(|_| tokio::sync::oneshot::channel::<usize>())
+                .unzip();
+            let driver = async move {
+                for (i, tx) in senders.into_iter().enumerate() {
+                    tx.send(i).unwrap();
+                    if i % 1000 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            };
+            let (out, ()) = (
+                gather(receivers.into_iter().map(|rx| rx.map(Result::unwrap))),
+                driver,
+            )
+                .gather()
+                .await;
+            assert_eq!(out.len(), n);
+            assert!(out.iter().enumerate().all(|(i, v)| i == *v));
+        });
+}
+
+#[test]
+fn debug_output_names_the_type() {
+    let g = gather([async { 1 }]);
+    assert!(format!("{g:?}").starts_with("Gather"));
+    let t = try_gather([async { Ok::<u8, ()>(1) }]);
+    assert!(format!("{t:?}").starts_with("TryGather"));
+    let s = gather_settled([async { Ok::<u8, ()>(1) }]);
+    assert!(format!("{s:?}").starts_with("GatherSettled"));
+    let a = as_completed([async { 1 }]);
+    assert!(format!("{a:?}").starts_with("AsCompleted"));
+    let tuple = (async { 1 }, async { 2 }).gather();
+    assert!(format!("{tuple:?}").starts_with("Gather2"));
+}
+
+#[test]
+fn futures_are_send_when_children_are() {
+    fn assert_send<T: Send>(_: &T) {}
+    let g = gather((0..3).map(|i| async move { i }));
+    assert_send(&g);
+    let s = as_completed((0..3).map(|i| async move { i }));
+    assert_send(&s);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn any_completion_order_keeps_input_order(order in Just((0..40_usize).collect::<Vec<_>>()).prop_shuffle()) {
+        matrix(move || {
+            let order = order.clone();
+            async move {
+                let n = order.len();
+                let (children, driver) = staged((0..n).collect(), order.clone());
+                let (out, ()) = (gather(children), driver).gather().await;
+                assert_eq!(out, (0..n).collect::<Vec<_>>());
+            }
+        });
+    }
+
+    #[test]
+    fn the_first_error_to_complete_is_returned(
+        order in Just((0..30_usize).collect::<Vec<_>>()).prop_shuffle(),
+        errors in proptest::collection::btree_set(0..30_usize, 1..5),
+        limit in proptest::option::of(1..40_usize),
+    ) {
+        matrix(move || {
+            let (order, errors) = (order.clone(), errors.clone());
+            async move {
+                let n = order.len();
+                let values = (0..n).map(|i| if errors.contains(&i) { Err(i) } else { Ok(i) }).collect();
+                let first_error = *order.iter().find(|i| errors.contains(i)).unwrap();
+                let (children, driver) = staged(values, order.clone());
+                let g = match limit {
+                    // With a limit, children start late; completion order is
+                    // still decided by the driver for those already running.
+                    Some(limit) => try_gather(children).limit(limit.max(n)),
+                    None => try_gather(children),
+                };
+                let (out, ()) = (g, driver).gather().await;
+                assert_eq!(out, Err(first_error));
+            }
+        });
+    }
+
+    #[test]
+    fn settled_reports_every_outcome_in_input_order(
+        kinds in proptest::collection::vec(0..3_u8, 0..40),
+        limit in 1..50_usize,
+    ) {
+        matrix(move || {
+            let kinds = kinds.clone();
+            async move {
+                let children = kinds.clone().into_iter().enumerate().map(|(i, kind)| async move {
+                    if i % 2 == 0 {
+                        yield_now().await;
+                    }
+                    match kind {
+                        0 => Ok(i),
+                        1 => Err(i),
+                        _ => panic!("{i}"),
+                    }
+                });
+                let outcomes = gather_settled(children).limit(limit).await;
+                assert_eq!(outcomes.len(), kinds.len());
+                for (i, (outcome, kind)) in outcomes.iter().zip(&kinds).enumerate() {
+                    match kind {
+                        0 => assert_eq!(outcome.value(), Some(&i)),
+                        1 => assert_eq!(outcome.error(), Some(&i)),
+                        _ => assert_eq!(outcome.panic().and_then(|p| p.message()), Some(&*i.to_string())),
+                    }
+                }
+            }
+        });
+    }
+}
