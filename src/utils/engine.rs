@@ -17,6 +17,7 @@
 
 use std::future::IntoFuture;
 use std::iter::Fuse;
+use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll};
 
@@ -59,16 +60,20 @@ where
 {
     /// The inputs not pulled yet (with a limit).
     rest: Fuse<I>,
+    /// Whether `rest` may hold more inputs: the first fill stopped at the
+    /// limit and `rest` has not returned `None` since.
+    more: bool,
     slots: PinSlice<Fut<I>>,
-    /// The input index of the child in each slot.
-    inputs: Box<[usize]>,
+    /// The input index of the child in each slot; `None` while it is the slot
+    /// index (until a slot is refilled, which only happens with a limit).
+    inputs: Option<Box<[usize]>>,
     /// Children alive.
     live: usize,
     /// Inputs pulled so far.
     pulled: usize,
     /// `Some` once children are polled with their own wakers; before that,
     /// the position of the first pass over the slots.
-    wakers: Option<WakeSet>,
+    wakers: Option<Box<WakeSet>>,
     first_pass: usize,
     /// Children polled, and self-wakes seen, since `poll_next` last returned
     /// `Pending`.
@@ -128,12 +133,15 @@ where
         self.state = State::Done;
     }
 
-    /// The next child to complete, in completion order; `None` once every
-    /// input has completed.
-    pub(crate) fn poll_next(
+    /// Polls the children, handing each completion (input index, result) to
+    /// `sink` in completion order. Returns `Ready(Continue)` once every input
+    /// has completed, `Ready(Break)` as soon as `sink` breaks, and `Pending`
+    /// when nothing more can be done in this poll.
+    pub(crate) fn poll_each(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
+        sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+    ) -> Poll<ControlFlow<()>> {
         if let State::Init(_) = self.state {
             let State::Init(iter) = std::mem::replace(&mut self.state, State::Done) else {
                 unreachable!()
@@ -141,13 +149,31 @@ where
             self.state = State::Running(Running::start(iter, self.limit));
         }
         let State::Running(run) = &mut self.state else {
-            return Poll::Ready(None);
+            return Poll::Ready(ControlFlow::Continue(()));
         };
-        let out = run.poll_next(cx);
-        if let Poll::Ready(None) = out {
+        let out = run.poll_each(cx, sink);
+        if let Poll::Ready(ControlFlow::Continue(())) = out {
             self.state = State::Done;
         }
         out
+    }
+
+    /// The next child to complete, in completion order; `None` once every
+    /// input has completed.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
+        let mut item = None;
+        let sink = |index, result| {
+            item = Some((index, result));
+            ControlFlow::Break(())
+        };
+        match self.poll_each(cx, sink) {
+            Poll::Ready(ControlFlow::Break(())) => Poll::Ready(item),
+            Poll::Ready(ControlFlow::Continue(())) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -164,9 +190,10 @@ where
             .collect();
         let len = slots.len();
         let mut run = Self {
+            more: len == limit,
             rest,
             slots: PinSlice::new(slots),
-            inputs: (0..len).collect(),
+            inputs: None,
             live: len,
             pulled: len,
             wakers: None,
@@ -175,7 +202,9 @@ where
             self_wakes: 0,
         };
         if len > SMALL {
-            run.use_wakers();
+            // Large sets get slot wakers from the start: their first pass
+            // polls each child with its own waker, so no second poll is needed.
+            run.wakers = Some(Box::new(WakeSet::new(len)));
         }
         run
     }
@@ -188,60 +217,92 @@ where
                 wakers.schedule(slot);
             }
         }
-        self.wakers = Some(wakers);
+        self.wakers = Some(Box::new(wakers));
     }
 
     /// Bookkeeping after the child in `slot` finished: frees the slot, refills
     /// it from the iterator, and returns the child's input index.
+    #[inline(always)]
     fn finish(&mut self, slot: usize) -> usize {
-        let input = self.inputs[slot];
+        let input = match &self.inputs {
+            None => slot,
+            Some(inputs) => inputs[slot],
+        };
         self.live -= 1;
         if let Some(wakers) = &mut self.wakers {
             wakers.retire(slot);
         }
-        if let Some(next) = self.rest.next() {
-            self.slots.put(slot, next.into_future());
-            self.inputs[slot] = self.pulled;
-            self.pulled += 1;
-            self.live += 1;
-            match &mut self.wakers {
-                Some(wakers) => wakers.schedule(slot),
-                // In the first pass the cursor has just passed `slot`: step
-                // back so the new child is polled too.
-                None => self.first_pass = self.first_pass.min(slot),
-            }
+        if self.more {
+            self.refill(slot);
         }
         input
     }
 
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
-        // First pass for small sets: everyone polled with the parent's waker.
-        if self.wakers.is_none() {
+    /// Puts the next input, if any, into the free `slot`.
+    #[inline(never)]
+    fn refill(&mut self, slot: usize) {
+        let Some(next) = self.rest.next() else {
+            self.more = false;
+            return;
+        };
+        self.slots.put(slot, next.into_future());
+        let len = self.slots.len();
+        self.inputs.get_or_insert_with(|| (0..len).collect())[slot] = self.pulled;
+        self.pulled += 1;
+        self.live += 1;
+        match &mut self.wakers {
+            Some(wakers) => wakers.schedule(slot),
+            // In the first pass the cursor has just passed `slot`: step back
+            // so the new child is polled too.
+            None => self.first_pass = self.first_pass.min(slot),
+        }
+    }
+
+    fn poll_each(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+    ) -> Poll<ControlFlow<()>> {
+        // First pass: every child polled once, in slot order: with the
+        // parent's waker for small sets, with its own waker for large ones.
+        {
             while self.first_pass < self.slots.len() {
                 let slot = self.first_pass;
                 self.first_pass += 1;
-                if let Some(result) = poll_child(&mut self.slots, slot, cx) {
-                    return Poll::Ready(Some((self.finish(slot), result)));
+                let result = match &mut self.wakers {
+                    None => poll_child(&mut self.slots, slot, cx),
+                    Some(wakers) => {
+                        let waker = wakers.waker(slot);
+                        poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
+                    }
+                };
+                if let Some(result) = result {
+                    let input = self.finish(slot);
+                    if sink(input, result).is_break() {
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
                 }
             }
-            if self.live == 0 {
-                self.slots.release();
-                return Poll::Ready(None);
-            }
+        }
+        if self.live == 0 {
+            self.slots.release();
+            return Poll::Ready(ControlFlow::Continue(()));
+        }
+        if self.wakers.is_none() {
             // Someone is pending on the parent's waker, so a wake would not
-            // say who: from now on each child gets its own waker.
+            // say who: from now on each child gets its own waker, starting
+            // with one more poll of every child still alive.
             self.use_wakers();
         }
 
+        let budget = self.slots.len();
         let wakers = self.wakers.as_mut().expect("wakers are set");
         wakers.register(cx.waker());
-        let budget = self.slots.len();
         loop {
             if self.live == 0 {
                 self.slots.release();
-                return Poll::Ready(None);
+                return Poll::Ready(ControlFlow::Continue(()));
             }
-            let wakers = self.wakers.as_mut().expect("wakers are set");
             if self.polled >= budget || self.self_wakes >= 2 {
                 // Give other tasks a turn before going on with the queue.
                 self.polled = 0;
@@ -249,6 +310,7 @@ where
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
+            let wakers = self.wakers.as_mut().expect("wakers are set");
             let Some(slot) = wakers.next() else {
                 self.polled = 0;
                 self.self_wakes = 0;
@@ -263,11 +325,18 @@ where
                 let waker = wakers.waker(slot);
                 poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
             };
-            if let Some(result) = result {
-                return Poll::Ready(Some((self.finish(slot), result)));
-            }
-            if wakers.is_queued(slot) {
-                self.self_wakes += 1;
+            match result {
+                Some(result) => {
+                    let input = self.finish(slot);
+                    if sink(input, result).is_break() {
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
+                }
+                None => {
+                    if wakers.is_queued(slot) {
+                        self.self_wakes += 1;
+                    }
+                }
             }
         }
     }
@@ -275,6 +344,7 @@ where
 
 /// Polls the child in `slot`, catching a panic. `None` while it is pending
 /// (or the slot is empty); a child that completes or panics is dropped.
+#[inline]
 fn poll_child<F: std::future::Future>(
     slots: &mut PinSlice<F>,
     slot: usize,

@@ -2,8 +2,9 @@
 //!
 //! Each slot that needs one gets an `Arc<SlotWaker>`; waking it pushes the
 //! slot's index onto a shared ready queue (at most once until the slot is
-//! polled again) and wakes the parent task. The parent then polls only the
-//! slots it dequeues, so one wake costs O(1) whatever the number of children.
+//! polled again) and, if the queue was empty, wakes the parent task. The
+//! parent then polls only the slots it dequeues, so one wake costs O(1)
+//! whatever the number of children.
 //!
 //! Wakers are handed to children as `WakerRef`s borrowed from the slot's
 //! `Arc` (no reference-count traffic per poll). When a child completes and
@@ -13,29 +14,52 @@
 
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
-use futures_util::task::{ArcWake, AtomicWaker, WakerRef, waker_ref};
+use futures_util::task::{ArcWake, WakerRef, waker_ref};
 
 /// State shared between the parent and every slot waker.
 struct Shared {
-    /// The task polling the parent.
-    parent: AtomicWaker,
-    /// Slots woken since the parent last took the queue.
-    queue: Mutex<Vec<usize>>,
+    queue: Mutex<Queue>,
+    /// Set (under the lock) when the queue goes from empty to non-empty,
+    /// cleared when the parent takes it: lets the parent skip the lock when
+    /// nothing was woken.
+    nonempty: AtomicBool,
     /// `queued[i]`: slot `i` is in the queue, or about to be polled.
     queued: Box<[AtomicBool]>,
 }
 
+struct Queue {
+    /// Slots woken since the parent last took the queue.
+    slots: Vec<usize>,
+    /// The task polling the parent.
+    parent: Option<Waker>,
+}
+
 impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn enqueue(&self, slot: usize) {
-        if !self.queued[slot].swap(true, Ordering::AcqRel) {
-            self.queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(slot);
-            self.parent.wake();
+        if self.queued[slot].swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let parent = {
+            let mut queue = self.lock();
+            queue.slots.push(slot);
+            // The parent drains the whole queue when it runs, so it needs a
+            // wake only when the queue stops being empty.
+            if queue.slots.len() > 1 {
+                return;
+            }
+            self.nonempty.store(true, Ordering::Release);
+            queue.parent.clone()
+        };
+        // Woken outside the lock, in case the waker polls the parent inline.
+        if let Some(parent) = parent {
+            parent.wake();
         }
     }
 }
@@ -54,6 +78,9 @@ impl ArcWake for SlotWaker {
 /// The ready queue and the slot wakers for `len` slots.
 pub(crate) struct WakeSet {
     shared: Arc<Shared>,
+    /// The parent waker last stored in the queue, to skip the lock when the
+    /// parent is polled with the same one.
+    parent: Option<Waker>,
     wakers: Box<[Option<Arc<SlotWaker>>]>,
     /// Wakers whose child completed with no clone outstanding, ready for reuse.
     spare: Vec<Arc<SlotWaker>>,
@@ -67,10 +94,14 @@ impl WakeSet {
     pub(crate) fn new(len: usize) -> Self {
         Self {
             shared: Arc::new(Shared {
-                parent: AtomicWaker::new(),
-                queue: Mutex::new(Vec::new()),
+                queue: Mutex::new(Queue {
+                    slots: Vec::new(),
+                    parent: None,
+                }),
+                nonempty: AtomicBool::new(false),
                 queued: (0..len).map(|_| AtomicBool::new(false)).collect(),
             }),
+            parent: None,
             wakers: (0..len).map(|_| None).collect(),
             spare: Vec::new(),
             batch: Vec::new(),
@@ -79,8 +110,12 @@ impl WakeSet {
     }
 
     /// Records the parent task's waker; call at the start of every parent poll.
-    pub(crate) fn register(&self, waker: &Waker) {
-        self.shared.parent.register(waker);
+    pub(crate) fn register(&mut self, waker: &Waker) {
+        if self.parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return;
+        }
+        self.parent = Some(waker.clone());
+        self.shared.lock().parent = Some(waker.clone());
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
@@ -99,12 +134,11 @@ impl WakeSet {
         if self.cursor == self.batch.len() {
             self.batch.clear();
             self.cursor = 0;
-            let mut queue = self
-                .shared
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            mem::swap(&mut *queue, &mut self.batch);
+            if self.shared.nonempty.load(Ordering::Acquire) {
+                let mut queue = self.shared.lock();
+                mem::swap(&mut queue.slots, &mut self.batch);
+                self.shared.nonempty.store(false, Ordering::Relaxed);
+            }
         }
         let slot = *self.batch.get(self.cursor)?;
         self.cursor += 1;
