@@ -22,8 +22,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll};
 
 use crate::Panic;
-use crate::utils::pin_slice::PinSlice;
-use crate::utils::wake_set::WakeSet;
+use crate::utils::raw::pin_slice::PinSlice;
+use crate::utils::raw::wake_set::WakeSet;
 
 /// Sets up to this size are first polled with the parent's waker.
 pub(crate) const SMALL: usize = 32;
@@ -229,9 +229,6 @@ where
             Some(inputs) => inputs[slot],
         };
         self.live -= 1;
-        if let Some(wakers) = &mut self.wakers {
-            wakers.retire(slot);
-        }
         if self.more {
             self.refill(slot);
         }
