@@ -356,3 +356,160 @@ fn poll_child<F: std::future::Future>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine driven by hand, small enough to run under Miri, which
+    //! checks the pinned slots and raw wakers underneath it.
+
+    use super::*;
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    /// Pending until `gate` opens; keeps a clone of its last waker in `parked`.
+    struct Gated {
+        gate: Rc<Cell<bool>>,
+        parked: Rc<Cell<Option<Waker>>>,
+        value: usize,
+    }
+
+    impl Future for Gated {
+        type Output = usize;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            if self.gate.get() {
+                Poll::Ready(self.value)
+            } else {
+                self.parked.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+
+    struct Child {
+        gate: Rc<Cell<bool>>,
+        parked: Rc<Cell<Option<Waker>>>,
+    }
+
+    fn children(n: usize) -> (Vec<Child>, Vec<Gated>) {
+        (0..n)
+            .map(|value| {
+                let gate = Rc::new(Cell::new(false));
+                let parked = Rc::new(Cell::new(None));
+                let child = Child {
+                    gate: gate.clone(),
+                    parked: parked.clone(),
+                };
+                (
+                    child,
+                    Gated {
+                        gate,
+                        parked,
+                        value,
+                    },
+                )
+            })
+            .unzip()
+    }
+
+    fn drain<I>(engine: &mut Engine<I>, out: &mut Vec<usize>) -> bool
+    where
+        I: Iterator,
+        I::Item: IntoFuture<Output = usize>,
+    {
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            match engine.poll_next(&mut cx) {
+                Poll::Ready(Some((index, Ok(value)))) => {
+                    assert_eq!(index, value);
+                    out.push(value);
+                }
+                Poll::Ready(Some((_, Err(_)))) => panic!("unexpected panic"),
+                Poll::Ready(None) => return true,
+                Poll::Pending => return false,
+            }
+        }
+    }
+
+    fn run_in_order(n: usize, limit: Option<usize>, order: &[usize]) {
+        let (handles, futures) = children(n);
+        let mut engine = Engine::new(futures.into_iter());
+        if let Some(limit) = limit {
+            engine.set_limit(limit, "test");
+        }
+        let mut out = Vec::new();
+        assert!(!drain(&mut engine, &mut out) || n == 0);
+        for &i in order {
+            handles[i].gate.set(true);
+            if let Some(waker) = handles[i].parked.take() {
+                waker.wake();
+            }
+            drain(&mut engine, &mut out);
+        }
+        assert!(drain(&mut engine, &mut out));
+        out.sort_unstable();
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn small_and_large_sets_in_any_order() {
+        for n in [0, 1, 3, SMALL + 5] {
+            let forward: Vec<usize> = (0..n).collect();
+            let backward: Vec<usize> = (0..n).rev().collect();
+            run_in_order(n, None, &forward);
+            run_in_order(n, None, &backward);
+            run_in_order(n, Some(2), &forward);
+        }
+    }
+
+    #[test]
+    fn late_wakes_and_clear_with_wakers_outstanding() {
+        let n = SMALL + 2;
+        let (handles, futures) = children(n);
+        let mut engine = Engine::new(futures.into_iter());
+        let mut out = Vec::new();
+        assert!(!drain(&mut engine, &mut out));
+        // Finish child 0, then wake it again after it is gone: a late wake.
+        handles[0].gate.set(true);
+        let waker = handles[0].parked.take().unwrap();
+        waker.wake_by_ref();
+        drain(&mut engine, &mut out);
+        waker.wake();
+        drain(&mut engine, &mut out);
+        assert_eq!(out, [0]);
+        // Drop every child while their wakers are still held elsewhere.
+        let kept: Vec<Waker> = handles[1..]
+            .iter()
+            .filter_map(|h| h.parked.take())
+            .collect();
+        engine.clear();
+        for waker in kept {
+            waker.wake();
+        }
+    }
+
+    #[test]
+    fn a_panicking_child_is_reported_and_dropped() {
+        let mut engine = Engine::new((0..SMALL + 1).map(|i| async move {
+            if i == 3 {
+                panic!("child {i}");
+            }
+            i
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut panics = 0;
+        let mut values = 0;
+        while let Poll::Ready(Some((_, result))) = engine.poll_next(&mut cx) {
+            match result {
+                Ok(_) => values += 1,
+                Err(panic) => {
+                    assert_eq!(panic.message(), Some("child 3"));
+                    panics += 1;
+                }
+            }
+        }
+        assert_eq!((values, panics), (SMALL, 1));
+    }
+}
