@@ -59,10 +59,8 @@ where
     I::Item: IntoFuture,
 {
     /// The inputs not pulled yet (with a limit).
-    rest: Fuse<I>,
-    /// Whether `rest` may hold more inputs: the first fill stopped at the
-    /// limit and `rest` has not returned `None` since.
-    more: bool,
+    /// `None` once known to be exhausted (at once without a limit).
+    rest: Option<Fuse<I>>,
     slots: PinSlice<Fut<I>>,
     /// The input index of the child in each slot; `None` while it is the slot
     /// index (until a slot is refilled, which only happens with a limit).
@@ -119,7 +117,7 @@ where
     pub(crate) fn size_hint(&self) -> usize {
         match &self.state {
             State::Init(iter) => iter.size_hint().0,
-            State::Running(run) => run.live + run.rest.size_hint().0,
+            State::Running(run) => run.live + run.rest.as_ref().map_or(0, |r| r.size_hint().0),
             State::Done => 0,
         }
     }
@@ -182,15 +180,24 @@ where
     I::Item: IntoFuture,
 {
     fn start(iter: I, limit: usize) -> Self {
-        let mut rest = iter.fuse();
-        let slots: Vec<_> = rest
-            .by_ref()
-            .take(limit)
-            .map(|f| Some(f.into_future()))
-            .collect();
+        let (slots, rest) = if limit == usize::MAX {
+            // Everything at once: collect straight from the iterator, which
+            // keeps its exact length, and drop it.
+            let slots: Vec<_> = iter.map(|f| Some(f.into_future())).collect();
+            (slots, None)
+        } else {
+            let mut rest = iter.fuse();
+            let slots: Vec<_> = rest
+                .by_ref()
+                .take(limit)
+                .map(|f| Some(f.into_future()))
+                .collect();
+            // Stopping short of the limit means the iterator ran dry.
+            let more = slots.len() == limit;
+            (slots, more.then_some(rest))
+        };
         let len = slots.len();
         let mut run = Self {
-            more: len == limit,
             rest,
             slots: PinSlice::new(slots),
             inputs: None,
@@ -229,7 +236,7 @@ where
             Some(inputs) => inputs[slot],
         };
         self.live -= 1;
-        if self.more {
+        if self.rest.is_some() {
             self.refill(slot);
         }
         input
@@ -238,8 +245,8 @@ where
     /// Puts the next input, if any, into the free `slot`.
     #[inline(never)]
     fn refill(&mut self, slot: usize) {
-        let Some(next) = self.rest.next() else {
-            self.more = false;
+        let Some(next) = self.rest.as_mut().and_then(Iterator::next) else {
+            self.rest = None;
             return;
         };
         self.slots.put(slot, next.into_future());
