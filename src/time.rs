@@ -266,12 +266,15 @@ impl From<Elapsed> for std::io::Error {
 ///   your task across threads. Nothing else is needed: no tokio time driver,
 ///   no runtime handle.
 ///
-/// Precision, measured on the 2-core Linux VM of `BENCHMARKS.md`
-/// (`sleep(10 ms)`, median overshoot): about 0.07 ms under `smol::block_on`,
-/// about 0.1 ms under tokio's current-thread runtime and under
-/// `futures::executor::block_on` (through the `async-io` thread), against
-/// about 1 ms for `tokio::time::sleep`, whose wheel has millisecond ticks.
-/// A timer never fires early. On Windows the OS granularity is about 16 ms.
+/// Precision, measured on a loaded 2-core Linux VM (`sleep(10 ms)`, median
+/// overshoot over 100 sleeps, see BENCHMARKS.md): 75-95 µs under every
+/// executor, whether the blocking thread (`smol::block_on`,
+/// `async_io::block_on`) or the `async-io` thread (`futures::executor`,
+/// tokio current-thread and multi-thread) fires the timer; the helper thread
+/// costs no measurable precision. For comparison, `tokio::time::sleep` under
+/// the same conditions overshoots by about 1.1 ms (its wheel ticks in
+/// milliseconds). A timer never fires early. On Windows the OS timer
+/// granularity is about 16 ms.
 ///
 /// # Cancellation
 ///
