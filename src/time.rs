@@ -182,7 +182,7 @@ impl fmt::Debug for Alarm {
 /// # });
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Elapsed(());
 
 impl Elapsed {
@@ -202,6 +202,12 @@ impl Elapsed {
 impl Default for Elapsed {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl fmt::Debug for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Elapsed")
     }
 }
 

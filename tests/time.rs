@@ -518,5 +518,6 @@ fn auto_traits_follow_the_inner_future() {
     fn is_future<F: Future<Output = Result<u8, Elapsed>>>(_: &F) {}
     let t: Timeout<std::future::Ready<u8>> = std::future::ready(1).timeout(MS);
     is_future(&t);
-    let _: Pin<Box<Timeout<_>>> = Box::pin(t);
+    let boxed: Pin<Box<Timeout<_>>> = Box::pin(t);
+    drop(boxed);
 }
