@@ -521,3 +521,41 @@ fn auto_traits_follow_the_inner_future() {
     let boxed: Pin<Box<Timeout<_>>> = Box::pin(t);
     drop(boxed);
 }
+
+#[test]
+fn dropping_a_pending_timer_deregisters_it() {
+    matrix(|| async {
+        let waker = CountingWaker::new();
+        let mut t = Box::pin(timeout(
+            Duration::from_secs(3600),
+            std::future::pending::<()>(),
+        ));
+        let mut s = sleep(Duration::from_secs(3600));
+        let mut each = futures::stream::pending::<()>().timeout_each(Duration::from_secs(3600));
+        assert_eq!(poll_once(&mut t, &waker), Poll::Pending);
+        assert_eq!(poll_once(&mut s, &waker), Poll::Pending);
+        assert_eq!(poll_once(&mut each.next(), &waker), Poll::Pending);
+        assert!(clones(&waker) >= 3, "registered");
+        drop((t, s, each));
+        // Firing any later timer makes the reactor apply the removals first.
+        sleep(5 * MS).await;
+        assert_eq!(clones(&waker), 0, "the reactor let go of every waker");
+    });
+}
+
+#[test]
+fn anything_into_future_can_be_timed_out() {
+    struct Job(u8);
+    impl std::future::IntoFuture for Job {
+        type Output = u8;
+        type IntoFuture = std::future::Ready<u8>;
+        fn into_future(self) -> Self::IntoFuture {
+            std::future::ready(self.0)
+        }
+    }
+    matrix(|| async {
+        assert_eq!(timeout(MS, Job(1)).await, Ok(1));
+        assert_eq!(timeout_at(Instant::now(), Job(2)).await, Ok(2));
+        assert_eq!(Job(3).timeout(MS).await, Ok(3));
+    });
+}
