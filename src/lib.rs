@@ -74,7 +74,7 @@
 //! tokio, `futures::executor` or any other executor, async-io's own helper
 //! thread (named `async-io`, started on the first timer registration) fires
 //! them and wakes the task. The median overshoot of a 10 ms sleep measured
-//! 75-95 µs under every executor of the test matrix, tokio included
+//! 75-110 µs under every executor of the test matrix, tokio included
 //! (`tokio::time::sleep`: about 1.1 ms); details under
 //! [`timeout()`](timeout()#timers) and in BENCHMARKS.md. A future that is
 //! ready on its first poll pays neither a clock read nor a timer: wrapping it

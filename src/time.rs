@@ -273,14 +273,17 @@ impl From<Elapsed> for std::io::Error {
 ///   no runtime handle.
 ///
 /// Precision, measured on a loaded 2-core Linux VM (`sleep(10 ms)`, median
-/// overshoot over 100 sleeps, see BENCHMARKS.md): 75-95 µs under every
+/// overshoot over 100 sleeps, see BENCHMARKS.md): 75-110 µs under every
 /// executor, whether the blocking thread (`smol::block_on`,
 /// `async_io::block_on`) or the `async-io` thread (`futures::executor`,
 /// tokio current-thread and multi-thread) fires the timer; the helper thread
-/// costs no measurable precision. For comparison, `tokio::time::sleep` under
-/// the same conditions overshoots by about 1.1 ms (its wheel ticks in
-/// milliseconds). A timer never fires early. On Windows the OS timer
-/// granularity is about 16 ms.
+/// costs no measurable precision on a machine with a core to spare. For
+/// comparison, `tokio::time::sleep` under the same conditions overshoots by
+/// about 1.1 ms (its wheel ticks in milliseconds). When both cores were busy
+/// (load average 7), the cross-thread path degraded first: medians of
+/// 0.2-0.5 ms under tokio against 0.04-0.06 ms for the `block_on` executors
+/// (and 1.4 ms for `tokio::time::sleep`). A timer never fires early. On
+/// Windows the OS timer granularity is about 16 ms.
 ///
 /// # Cancellation
 ///
