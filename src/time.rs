@@ -319,7 +319,6 @@ impl From<Elapsed> for std::io::Error {
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
 #[doc(alias = "wait_for")]
-#[doc(alias = "race")]
 pub fn timeout<F>(duration: Duration, future: F) -> Timeout<F::IntoFuture>
 where
     F: IntoFuture,
