@@ -77,6 +77,44 @@ async fn as_completed_section() {
     }
 }
 
+async fn time_section() {
+    use aiokit::{TimeoutExt, TimeoutStreamExt};
+
+    println!("== timeout: asyncio.timeout / wait_for / Promise.race([p, timer])");
+    let fast = fetch(1, 10).timeout(Duration::from_millis(100)).await;
+    let slow = aiokit::timeout(Duration::from_millis(50), fetch(2, 5_000)).await;
+    println!("   fast call: {fast:?}");
+    println!(
+        "   slow call: {slow:?} (error text: \"{}\")",
+        slow.clone().unwrap_err()
+    );
+
+    println!("== Timeout::reschedule: asyncio's Timeout.reschedule");
+    let mut call = std::pin::pin!(aiokit::timeout(Duration::from_millis(20), fetch(3, 80)));
+    // Poll once so the clock starts, then grant more time.
+    let _ = futures_lite::future::poll_once(call.as_mut()).await;
+    let first = call.deadline();
+    call.as_mut()
+        .reschedule(Instant::now() + Duration::from_secs(1));
+    println!(
+        "   deadline moved {:?} later; result: {:?}",
+        call.deadline().unwrap() - first.unwrap(),
+        call.as_mut().await
+    );
+
+    println!("== timeout_each: a deadline per item of a stream");
+    let start = Instant::now();
+    let mut items = aiokit::as_completed([30, 400, 60].map(|ms| fetch(ms as u32, ms)))
+        .timeout_each(Duration::from_millis(100));
+    while let Some(item) = items.next().await {
+        println!("   {:>4} ms  {item:?}", start.elapsed().as_millis());
+        if item.is_err() {
+            println!("   (one item was late: stop waiting for the rest)");
+            break;
+        }
+    }
+}
+
 fn main() {
     // The panic in the gather_settled section is caught and reported; keep
     // the default hook from printing it as if the program had crashed.
@@ -86,5 +124,6 @@ fn main() {
         try_gather_section().await;
         gather_settled_section().await;
         as_completed_section().await;
+        time_section().await;
     });
 }

@@ -13,6 +13,11 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
+//! | `asyncio.timeout(d)` / `asyncio.wait_for(aw, d)` / `Promise.race([p, timer])` | [`timeout(d, fut)`](timeout()) / `fut.timeout(d)` ([`TimeoutExt`]) |
+//! | `asyncio.timeout_at(when)` | [`timeout_at(when, fut)`](timeout_at()) / `fut.timeout_at(when)` |
+//! | `Timeout.reschedule(when)` / `Timeout.when()` | [`Timeout::reschedule`] / [`Timeout::deadline`] |
+//! | `asyncio.sleep(d)` / `setTimeout` | [`sleep(d)`](sleep()) / [`sleep_until(when)`](sleep_until()) |
+//! | a timeout per item of an async iterator | `stream.timeout_each(d)` ([`TimeoutStreamExt`]) |
 //!
 //! # Semantics at a glance
 //!
@@ -61,6 +66,20 @@
 //! `smol::Executor`, `futures::executor::block_on`, and tokio's
 //! current-thread and multi-thread runtimes.
 //!
+//! # Timers
+//!
+//! [`timeout()`], [`sleep()`] and the other deadlines of the `time` feature run
+//! on async-io's timers and need no particular runtime. Under `smol::block_on`
+//! or `async_io::block_on` the blocking thread fires them while it waits; under
+//! tokio, `futures::executor` or any other executor, async-io's own helper
+//! thread (named `async-io`, started on the first timer registration) fires
+//! them and wakes the task. The median overshoot of a 10 ms sleep measured
+//! 75-110 µs under every executor of the test matrix, tokio included
+//! (`tokio::time::sleep`: about 1.1 ms); details under
+//! [`timeout()`](timeout()#timers) and in BENCHMARKS.md. A future that is
+//! ready on its first poll pays neither a clock read nor a timer: wrapping it
+//! in a `timeout` costs about 3 ns.
+//!
 //! # Feature flags
 //!
 //! - `time` (default): timers on async-io.
@@ -71,11 +90,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+#[cfg(feature = "time")]
+mod time;
 mod utils;
 
 pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
+};
+
+#[cfg(feature = "time")]
+pub use crate::time::{
+    Elapsed, Sleep, Timeout, TimeoutEach, TimeoutExt, TimeoutStreamExt, sleep, sleep_until,
+    timeout, timeout_at,
 };
 
 /// The futures returned by [`GatherExt`] for tuples and arrays.
