@@ -71,11 +71,20 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+#[cfg(feature = "thread")]
+mod thread;
 mod utils;
 
 pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
+};
+
+#[cfg(feature = "thread")]
+#[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
+pub use crate::thread::{
+    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,
+    to_thread_cancellable,
 };
 
 /// The futures returned by [`GatherExt`] for tuples and arrays.
