@@ -86,10 +86,9 @@ use crate::utils::semaphore::{Acquire, Permit, Semaphore};
 /// assert_eq!(sizes, [0, 10, 20, 30]);
 ///
 /// // A panic in the closure is reported like any other panic.
-/// let outcomes = aiokit::gather_settled([
-///     aiokit::to_thread(|| Ok::<_, ()>(1)),
-///     aiokit::to_thread(|| panic!("disk on fire")),
-/// ])
+/// let outcomes = aiokit::gather_settled((0..2).map(|i| {
+///     aiokit::to_thread(move || if i == 1 { panic!("disk on fire") } else { Ok::<_, ()>(i) })
+/// }))
 /// .await;
 /// assert_eq!(outcomes[1].panic().unwrap().message(), Some("disk on fire"));
 /// # });
@@ -574,11 +573,13 @@ impl ThreadLimiter {
     /// # Examples
     ///
     /// ```
+    /// use aiokit::GatherExt;
+    ///
     /// # futures_lite::future::block_on(async {
     /// let limiter = aiokit::ThreadLimiter::new(1);
     /// let a = limiter.run(|| "first");
-    /// let b = limiter.clone().run(|| "second"); // clones share the limit
-    /// assert_eq!(aiokit::gather([a, b]).await, ["first", "second"]);
+    /// let b = limiter.clone().run(|| 2); // clones share the limit
+    /// assert_eq!((a, b).gather().await, ("first", 2));
     /// # });
     /// ```
     pub fn run<F, T>(&self, f: F) -> ToThread<F, T>

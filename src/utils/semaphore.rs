@@ -256,9 +256,12 @@ mod tests {
         assert!(c.is_queued());
         assert_eq!(sem.waiting(), 1);
         drop(a);
-        assert!(poll(&mut c, &w).is_ready());
+        let c = poll(&mut c, &w);
+        assert!(c.is_ready());
         drop(b);
         assert_eq!(sem.in_use(), 1);
+        drop(c);
+        assert_eq!(sem.in_use(), 0);
     }
 
     #[test]
@@ -271,7 +274,7 @@ mod tests {
             assert!(poll(q, &w).is_pending());
         }
         let mut order = Vec::new();
-        let mut current = held;
+        let Poll::Ready(mut current) = held else { panic!("free permit") };
         for _ in 0..5 {
             drop(current);
             // A newcomer arriving after a release must not take the permit.
