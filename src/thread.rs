@@ -374,14 +374,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
         let token = &this.token;
-        this.job
-            .poll_with(cx, "ToThreadCancellable", |f, permit| {
-                let token = token.clone();
-                blocking::unblock(move || {
-                    let _permit = permit;
-                    f(token)
-                })
+        this.job.poll_with(cx, "ToThreadCancellable", |f, permit| {
+            let token = token.clone();
+            blocking::unblock(move || {
+                let _permit = permit;
+                f(token)
             })
+        })
     }
 }
 

@@ -96,11 +96,10 @@ fn panic_resumes_in_the_awaiting_task_with_its_payload() {
 #[test]
 fn non_string_panic_payload_is_kept() {
     matrix(|| async {
-        let caught = std::panic::AssertUnwindSafe(to_thread(|| -> u8 {
-            std::panic::panic_any(404_u32)
-        }))
-        .catch_unwind()
-        .await;
+        let caught =
+            std::panic::AssertUnwindSafe(to_thread(|| -> u8 { std::panic::panic_any(404_u32) }))
+                .catch_unwind()
+                .await;
         assert_eq!(caught.unwrap_err().downcast_ref::<u32>(), Some(&404));
     });
 }
@@ -119,7 +118,10 @@ fn gather_settled_reports_a_panicking_closure_as_panicked() {
         assert!(matches!(outcomes[0], Settled::Ok(0)));
         let panic = outcomes[1].panic().expect("Panicked");
         assert_eq!(panic.message(), Some("closure 1 failed hard"));
-        assert_eq!(outcomes[2].error().map(String::as_str), Some("closure 2 failed"));
+        assert_eq!(
+            outcomes[2].error().map(String::as_str),
+            Some("closure 2 failed")
+        );
     });
 }
 
@@ -216,7 +218,10 @@ fn token_is_cancelled_when_the_future_is_dropped() {
             stopped_tx.send(spins).unwrap();
         });
         assert!(poll_once(&mut job, &CountingWaker::new()).is_pending());
-        assert!(!started.recv_timeout(PATIENCE).unwrap(), "not cancelled at start");
+        assert!(
+            !started.recv_timeout(PATIENCE).unwrap(),
+            "not cancelled at start"
+        );
         drop(job);
         stopped
             .recv_timeout(PATIENCE)
@@ -295,7 +300,10 @@ fn cancellable_panic_resumes_in_the_awaiting_task() {
             Ok::<u8, ()>(1)
         })])
         .await;
-        assert_eq!(outcomes[0].panic().unwrap().message(), Some("cancellable boom"));
+        assert_eq!(
+            outcomes[0].panic().unwrap().message(),
+            Some("cancellable boom")
+        );
     });
 }
 
@@ -567,7 +575,10 @@ fn debug_shows_state_not_closures() {
     );
     let waker = CountingWaker::new();
     assert!(poll_once(&mut blocker, &waker).is_pending());
-    assert_eq!(format!("{blocker:?}"), "ToThread { state: \"running\", .. }");
+    assert_eq!(
+        format!("{blocker:?}"),
+        "ToThread { state: \"running\", .. }"
+    );
     let mut queued = limiter.run_cancellable(|_: CancelToken| ());
     assert!(poll_once(&mut queued, &waker).is_pending());
     assert_eq!(

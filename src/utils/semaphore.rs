@@ -274,7 +274,9 @@ mod tests {
             assert!(poll(q, &w).is_pending());
         }
         let mut order = Vec::new();
-        let Poll::Ready(mut current) = held else { panic!("free permit") };
+        let Poll::Ready(mut current) = held else {
+            panic!("free permit")
+        };
         for _ in 0..5 {
             drop(current);
             // A newcomer arriving after a release must not take the permit.
@@ -387,6 +389,80 @@ mod tests {
                 return p;
             }
             std::thread::park();
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        New,
+        PollAll,
+        DropWaiter(usize),
+        Release(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => Just(Op::New),
+            2 => Just(Op::PollAll),
+            1 => any::<usize>().prop_map(Op::DropWaiter),
+            2 => any::<usize>().prop_map(Op::Release),
+        ]
+    }
+
+    #[cfg(not(miri))]
+    proptest::proptest! {
+        /// Random acquires, polls, cancellations and releases against the
+        /// model: never more than `cap` holders, nobody is overtaken by a
+        /// younger caller, and after polling everyone no waiter sleeps while a permit
+        /// is free.
+        #[test]
+        fn model(cap in 1_usize..4, ops in proptest::collection::vec(op(), 1..80)) {
+            let sem = Semaphore::new(cap);
+            let (_, w) = waker();
+            let mut next_seq = 0_usize;
+            let mut waiting: Vec<(usize, Acquire)> = Vec::new();
+            let mut held: Vec<Permit> = Vec::new();
+            // The youngest caller that got a permit. A caller still pending
+            // after everyone was polled must be younger than it: otherwise
+            // someone overtook it.
+            let mut youngest: Option<usize> = None;
+            for op in ops {
+                match op {
+                    Op::New => {
+                        let seq = next_seq;
+                        next_seq += 1;
+                        let mut a = sem.acquire();
+                        match poll(&mut a, &w) {
+                            Poll::Ready(p) => { youngest = youngest.max(Some(seq)); held.push(p) }
+                            Poll::Pending => waiting.push((seq, a)),
+                        }
+                    }
+                    Op::PollAll => {
+                        let mut still = Vec::new();
+                        for (seq, mut a) in waiting.drain(..) {
+                            match poll(&mut a, &w) {
+                                Poll::Ready(p) => { youngest = youngest.max(Some(seq)); held.push(p) }
+                                Poll::Pending => still.push((seq, a)),
+                            }
+                        }
+                        waiting = still;
+                        for (seq, _) in &waiting {
+                            assert!(Some(*seq) > youngest, "{seq} was overtaken by {youngest:?}");
+                        }
+                        assert!(held.len() == cap || waiting.is_empty(), "a waiter sleeps beside a free permit");
+                    }
+                    Op::DropWaiter(k) if !waiting.is_empty() => { waiting.remove(k % waiting.len()); }
+                    Op::Release(k) if !held.is_empty() => { held.remove(k % held.len()); }
+                    _ => {}
+                }
+                assert!(held.len() <= cap);
+                assert!(sem.in_use() >= held.len());
+                assert_eq!(sem.waiting() + (sem.in_use() - held.len()), waiting.len());
+            }
+            drop(waiting);
+            drop(held);
+            assert_eq!((sem.in_use(), sem.waiting()), (0, 0));
         }
     }
 }
