@@ -1,5 +1,6 @@
 //! to_thread, to_thread_cancellable, ThreadLimiter and Unblock, each scenario
 //! under every executor of the matrix.
+#![cfg(feature = "thread")]
 
 mod common;
 
