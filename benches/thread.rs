@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use futures_lite::future::block_on;
 
 const N: usize = 2_000;
@@ -32,7 +32,7 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     group.bench_function("tokio::task::spawn_blocking", |b| {
-        b.iter(|| rt.block_on(tokio::task::spawn_blocking(|| black_box(1_u64))).unwrap())
+        b.iter(|| rt.block_on(async { tokio::task::spawn_blocking(|| black_box(1_u64)).await.unwrap() }))
     });
     group.bench_function("std::thread::spawn+join", |b| {
         b.iter(|| std::thread::spawn(|| black_box(1_u64)).join().unwrap())
@@ -79,7 +79,7 @@ fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(3))
 }
 
 criterion_group! {
@@ -87,4 +87,56 @@ criterion_group! {
     config = config();
     targets = round_trip, gather_2000
 }
-criterion_main!(benches);
+
+/// The wrapper-cost check, robust to a noisy machine: rounds of `CALLS`
+/// round trips through `to_thread` and through `blocking::unblock`,
+/// alternating which goes first, so both see the same load. Prints the median
+/// per-call time of each and the median of the per-round ratios.
+fn paired_round_trip() {
+    const ROUNDS: usize = 300;
+    const CALLS: u32 = 100;
+    let time = |wrapped: bool| {
+        let start = std::time::Instant::now();
+        for _ in 0..CALLS {
+            if wrapped {
+                black_box(block_on(aiokit::to_thread(|| black_box(1_u64))));
+            } else {
+                black_box(block_on(blocking::unblock(|| black_box(1_u64))));
+            }
+        }
+        start.elapsed() / CALLS
+    };
+    let (mut wrapped, mut direct, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (w, d) = if round % 2 == 0 {
+            let w = time(true);
+            (w, time(false))
+        } else {
+            let d = time(false);
+            (time(true), d)
+        };
+        ratios.push(w.as_secs_f64() / d.as_secs_f64());
+        wrapped.push(w);
+        direct.push(d);
+    }
+    wrapped.sort();
+    direct.sort();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "thread/paired_round_trip ({ROUNDS} rounds x {CALLS} calls, alternating): \
+         to_thread median {:?}, blocking::unblock median {:?}, median ratio {:.3}",
+        wrapped[ROUNDS / 2],
+        direct[ROUNDS / 2],
+        ratios[ROUNDS / 2]
+    );
+}
+
+fn main() {
+    benches();
+    // Skipped when criterion is asked for a subset that excludes it.
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if filter.is_empty() || filter.iter().any(|f| "thread/paired_round_trip".contains(f.as_str())) {
+        paired_round_trip();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

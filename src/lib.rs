@@ -13,6 +13,9 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
+//! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | `to_thread(f).await` |
+//! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | `ThreadLimiter::new(n)` + `limiter.run(f).await` |
+//! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | `to_thread_cancellable(\|token\| ...)`, `token.is_cancelled()` |
 //!
 //! # Semantics at a glance
 //!
