@@ -32,7 +32,13 @@ fn round_trip(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     group.bench_function("tokio::task::spawn_blocking", |b| {
-        b.iter(|| rt.block_on(async { tokio::task::spawn_blocking(|| black_box(1_u64)).await.unwrap() }))
+        b.iter(|| {
+            rt.block_on(async {
+                tokio::task::spawn_blocking(|| black_box(1_u64))
+                    .await
+                    .unwrap()
+            })
+        })
     });
     group.bench_function("std::thread::spawn+join", |b| {
         b.iter(|| std::thread::spawn(|| black_box(1_u64)).join().unwrap())
@@ -43,10 +49,18 @@ fn round_trip(c: &mut Criterion) {
 fn gather_2000(c: &mut Criterion) {
     let mut group = c.benchmark_group("thread/gather_2000");
     group.bench_function("aiokit::to_thread", |b| {
-        b.iter(|| block_on(aiokit::gather((0..N).map(|i| aiokit::to_thread(move || black_box(i))))))
+        b.iter(|| {
+            block_on(aiokit::gather(
+                (0..N).map(|i| aiokit::to_thread(move || black_box(i))),
+            ))
+        })
     });
     group.bench_function("blocking::unblock", |b| {
-        b.iter(|| block_on(aiokit::gather((0..N).map(|i| blocking::unblock(move || black_box(i))))))
+        b.iter(|| {
+            block_on(aiokit::gather(
+                (0..N).map(|i| blocking::unblock(move || black_box(i))),
+            ))
+        })
     });
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -134,8 +148,15 @@ fn paired_round_trip() {
 fn main() {
     benches();
     // Skipped when criterion is asked for a subset that excludes it.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    if filter.is_empty() || filter.iter().any(|f| "thread/paired_round_trip".contains(f.as_str())) {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if filter.is_empty()
+        || filter
+            .iter()
+            .any(|f| "thread/paired_round_trip".contains(f.as_str()))
+    {
         paired_round_trip();
     }
     Criterion::default().configure_from_args().final_summary();

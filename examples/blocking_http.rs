@@ -59,6 +59,11 @@ fn main() -> Result<(), ureq::Error> {
         bodies
     })?;
     println!("first: {:?}, last: {:?}", bodies[0], bodies[REQUESTS - 1]);
-    assert!(bodies.iter().enumerate().all(|(i, b)| b.ends_with(&format!("/item/{i}"))));
+    assert!(
+        bodies
+            .iter()
+            .enumerate()
+            .all(|(i, b)| b.ends_with(&format!("/item/{i}")))
+    );
     Ok(())
 }

@@ -73,9 +73,6 @@ fn main() -> std::io::Result<()> {
     });
     std::fs::remove_file(&path)?;
     let (hash, elapsed) = result?;
-    println!(
-        "FNV-1a of {} MiB: {hash:016x} in {elapsed:?}",
-        SIZE >> 20
-    );
+    println!("FNV-1a of {} MiB: {hash:016x} in {elapsed:?}", SIZE >> 20);
     Ok(())
 }

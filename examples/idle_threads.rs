@@ -10,7 +10,9 @@
 use std::time::{Duration, Instant};
 
 fn live_threads() -> Option<usize> {
-    std::fs::read_dir("/proc/self/task").ok().map(|dir| dir.count())
+    std::fs::read_dir("/proc/self/task")
+        .ok()
+        .map(|dir| dir.count())
 }
 
 fn main() {
@@ -19,9 +21,9 @@ fn main() {
         return;
     };
     let start = Instant::now();
-    futures_lite::future::block_on(aiokit::gather((0..64).map(|_| {
-        aiokit::to_thread(|| std::thread::sleep(Duration::from_millis(50)))
-    })));
+    futures_lite::future::block_on(aiokit::gather(
+        (0..64).map(|_| aiokit::to_thread(|| std::thread::sleep(Duration::from_millis(50)))),
+    ));
     let burst = start.elapsed();
     let after = live_threads().unwrap_or(0);
     println!("64 x 50 ms through to_thread took {burst:?}");
@@ -29,6 +31,9 @@ fn main() {
     let idle_since = Instant::now();
     for secs in [1, 3, 6] {
         std::thread::sleep(Duration::from_secs(secs).saturating_sub(idle_since.elapsed()));
-        println!("threads after {secs} s idle: {}", live_threads().unwrap_or(0));
+        println!(
+            "threads after {secs} s idle: {}",
+            live_threads().unwrap_or(0)
+        );
     }
 }

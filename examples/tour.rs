@@ -95,7 +95,8 @@ async fn to_thread_section() {
 
     let limiter = aiokit::ThreadLimiter::new(2);
     let start = Instant::now();
-    aiokit::gather((0..6).map(|_| limiter.run(|| std::thread::sleep(Duration::from_millis(30))))).await;
+    aiokit::gather((0..6).map(|_| limiter.run(|| std::thread::sleep(Duration::from_millis(30)))))
+        .await;
     println!(
         "   6 x 30 ms through ThreadLimiter::new(2): {:?} (3 rounds)",
         start.elapsed()
