@@ -39,8 +39,10 @@ use crate::utils::semaphore::{Acquire, Permit, Semaphore};
 ///
 /// # Cancellation
 ///
-/// Dropping the `ToThread` before the closure has started (never polled, or
-/// still queued in a saturated pool) removes it: it never runs. Dropping it
+/// Dropping the `ToThread` before the closure has started means it never
+/// runs: never polled, waiting for a [`ThreadLimiter`] slot (the closure is
+/// dropped at once), or still queued in a saturated pool (the pool drops it
+/// when a thread reaches it). Dropping it
 /// while the closure is running does **not** stop the closure (a thread cannot
 /// be interrupted): it runs to the end on its pool thread and its return value
 /// is dropped there. asyncio behaves the same way (cancelling or timing out a
@@ -111,7 +113,7 @@ where
 /// instance by a timeout) or when [`ToThreadCancellable::cancel`] is called.
 ///
 /// Everything else is as for [`to_thread()`]: lazy start, the closure's panic
-/// resumed in the awaiting task, a closure still queued is removed when the
+/// resumed in the awaiting task, a closure not yet started never runs once the
 /// future is dropped. The closure decides how often it checks
 /// [`CancelToken::is_cancelled`] and what it returns when it stops early.
 ///

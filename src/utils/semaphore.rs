@@ -392,6 +392,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(miri))]
     #[derive(Debug, Clone)]
     enum Op {
         New,
@@ -400,6 +401,7 @@ mod tests {
         Release(usize),
     }
 
+    #[cfg(not(miri))]
     fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         use proptest::prelude::*;
         prop_oneof![
