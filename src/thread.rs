@@ -58,8 +58,8 @@ use crate::utils::semaphore::{Acquire, Permit, Semaphore};
 /// threads below its limit of 500: measured after a burst of 64 calls that
 /// each block for 50 ms, the process keeps 64 extra idle threads at 1, 3 and
 /// 6 s, where 1.6.2 is back to zero extra threads at 1 s (numbers in
-/// BENCHMARKS.md, `cargo run --release --example idle_threads`). Idle threads
-/// cost memory (their stacks are mostly unmapped) and no CPU. aiokit keeps
+/// BENCHMARKS.md, `cargo run --release --example idle_threads`). Each idle
+/// thread keeps its stack and wakes every 500 ms to look for work. aiokit keeps
 /// accepting both versions; if the parked threads matter to you, pin
 /// `blocking = "~1.6"` in your application, or cap the pool with
 /// `blocking::set_max_blocking_threads(n)` (1.7), which bounds both the
