@@ -1,3 +1,6 @@
+// The counting allocator below needs `unsafe`; it measures memory in this
+// benchmark only and is not part of the library.
+#![allow(unsafe_code)]
 //! Timeouts: the cost of the ready path, of pending timeouts, and timer
 //! precision, beside async-io, tokio and futures-timer in the same run.
 //!

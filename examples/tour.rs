@@ -115,6 +115,47 @@ async fn time_section() {
     }
 }
 
+async fn to_thread_section() {
+    println!("== to_thread: asyncio.to_thread / trio's CapacityLimiter");
+    let start = Instant::now();
+    let sums = aiokit::gather((1..=4_u64).map(|n| {
+        aiokit::to_thread(move || {
+            std::thread::sleep(Duration::from_millis(50)); // blocking work
+            (1..=n * 1_000_000).sum::<u64>()
+        })
+    }))
+    .await;
+    println!(
+        "   4 blocking calls of 50 ms+ each, on the pool, together in {:?}",
+        start.elapsed()
+    );
+    println!("   results in input order: {sums:?}");
+
+    let limiter = aiokit::ThreadLimiter::new(2);
+    let start = Instant::now();
+    aiokit::gather((0..6).map(|_| limiter.run(|| std::thread::sleep(Duration::from_millis(30)))))
+        .await;
+    println!(
+        "   6 x 30 ms through ThreadLimiter::new(2): {:?} (3 rounds)",
+        start.elapsed()
+    );
+
+    let search = aiokit::to_thread_cancellable(|token| {
+        let mut steps = 0_u64;
+        while !token.is_cancelled() {
+            steps += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        steps
+    });
+    let timed_out = futures_lite::future::or(async { Some(search.await) }, async {
+        async_io::Timer::after(Duration::from_millis(40)).await;
+        None
+    })
+    .await;
+    println!("   an endless loop given 40 ms: {timed_out:?}; its token is cancelled, so it stops");
+}
+
 fn main() {
     // The panic in the gather_settled section is caught and reported; keep
     // the default hook from printing it as if the program had crashed.
@@ -125,5 +166,6 @@ fn main() {
         gather_settled_section().await;
         as_completed_section().await;
         time_section().await;
+        to_thread_section().await;
     });
 }

@@ -18,6 +18,9 @@
 //! | `Timeout.reschedule(when)` / `Timeout.when()` | [`Timeout::reschedule`] / [`Timeout::deadline`] |
 //! | `asyncio.sleep(d)` / `setTimeout` | [`sleep(d)`](sleep()) / [`sleep_until(when)`](sleep_until()) |
 //! | a timeout per item of an async iterator | `stream.timeout_each(d)` ([`TimeoutStreamExt`]) |
+//! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | `to_thread(f).await` |
+//! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | `ThreadLimiter::new(n)` + `limiter.run(f).await` |
+//! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | `to_thread_cancellable(\|token\| ...)`, `token.is_cancelled()` |
 //!
 //! # Semantics at a glance
 //!
@@ -90,6 +93,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+#[cfg(feature = "thread")]
+mod thread;
 #[cfg(feature = "time")]
 mod time;
 mod utils;
@@ -103,6 +108,13 @@ pub use crate::gather::{
 pub use crate::time::{
     Elapsed, Sleep, Timeout, TimeoutEach, TimeoutExt, TimeoutStreamExt, sleep, sleep_until,
     timeout, timeout_at,
+};
+
+#[cfg(feature = "thread")]
+#[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
+pub use crate::thread::{
+    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,
+    to_thread_cancellable,
 };
 
 /// The futures returned by [`GatherExt`] for tuples and arrays.

@@ -4,3 +4,6 @@ pub(crate) mod catch_panic;
 pub(crate) mod engine;
 #[allow(unsafe_code)]
 pub(crate) mod raw;
+// Used by `ThreadLimiter`; compiled without the feature too, so Miri tests it.
+#[cfg_attr(not(feature = "thread"), allow(dead_code))]
+pub(crate) mod semaphore;
