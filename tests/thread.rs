@@ -255,6 +255,24 @@ fn token_is_cancelled_after_a_timeout() {
 }
 
 #[test]
+fn token_is_cancelled_when_aiokit_timeout_elapses() {
+    matrix(|| async {
+        let (stopped_tx, stopped) = mpsc::channel();
+        let job = to_thread_cancellable(move |token: CancelToken| {
+            while !token.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            stopped_tx.send(()).unwrap();
+        });
+        let outcome = aiokit::timeout(Duration::from_millis(20), job).await;
+        assert!(outcome.is_err(), "the timeout elapsed");
+        stopped
+            .recv_timeout(PATIENCE)
+            .expect("the closure saw the cancellation");
+    });
+}
+
+#[test]
 fn cancel_then_await_returns_what_the_closure_returns() {
     matrix(|| async {
         let mut job = to_thread_cancellable(|token: CancelToken| {
