@@ -71,14 +71,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+mod race;
 mod utils;
 
 pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
 };
+pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 
-/// The futures returned by [`GatherExt`] for tuples and arrays.
+/// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.
 pub mod tuple {
     pub use crate::gather::{
         Gather1, Gather2, Gather3, Gather4, Gather5, Gather6, Gather7, Gather8, Gather9, Gather10,
@@ -87,6 +89,13 @@ pub mod tuple {
         GatherSettled9, GatherSettled10, GatherSettled11, GatherSettled12, GatherSettledArray,
         TryGather1, TryGather2, TryGather3, TryGather4, TryGather5, TryGather6, TryGather7,
         TryGather8, TryGather9, TryGather10, TryGather11, TryGather12, TryGatherArray,
+    };
+    pub use crate::race::{
+        FirstCompleted1, FirstCompleted2, FirstCompleted3, FirstCompleted4, FirstCompleted5,
+        FirstCompleted6, FirstCompleted7, FirstCompleted8, FirstCompleted9, FirstCompleted10,
+        FirstCompleted11, FirstCompleted12, FirstCompletedArray, FirstOk1, FirstOk2, FirstOk3,
+        FirstOk4, FirstOk5, FirstOk6, FirstOk7, FirstOk8, FirstOk9, FirstOk10, FirstOk11,
+        FirstOk12, FirstOkArray,
     };
 }
 
