@@ -379,10 +379,9 @@ where
 ///
 /// ```
 /// # futures_lite::future::block_on(async {
-/// let failed = aiokit::race_ok([
-///     async { Err::<(), _>(std::io::Error::other("dns")) },
-///     async { Err(std::io::Error::other("tls")) },
-/// ])
+/// let failed = aiokit::race_ok(
+///     ["dns", "tls"].map(|m| async move { Err::<(), _>(std::io::Error::other(m)) }),
+/// )
 /// .await
 /// .unwrap_err();
 ///
