@@ -13,6 +13,8 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
+//! | `Promise.race` / `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race()`], or `(fa(), fb()).first_completed()` ([`RaceExt`]); the losers are dropped |
+//! | `Promise.any` | [`race_ok()`], or `(fa(), fb()).first_ok()` ([`RaceExt`]) |
 //!
 //! # Semantics at a glance
 //!
@@ -22,6 +24,8 @@
 //! | [`try_gather()`] | all, or the first `Err` | first `Err` in completion order; siblings dropped | siblings dropped, panic resumes | `Ok(vec![])` |
 //! | [`gather_settled()`] | all | recorded | recorded as [`Settled::Panicked`] | `vec![]` |
 //! | [`as_completed()`] | each in turn | (items are outputs) | siblings dropped, panic resumes | empty stream |
+//! | [`race()`] | the first to complete; the rest are dropped | an `Err` wins like an `Ok` | siblings dropped, panic resumes | panics at the call |
+//! | [`race_ok()`] | the first `Ok`, or all | recorded; if all fail, [`AllFailed`] with every error in input order | siblings dropped, panic resumes | `Err(AllFailed)`, empty |
 //!
 //! Cancellation is dropping: dropping any of these drops every child that has
 //! not completed, synchronously. Each child is dropped as soon as it completes.
