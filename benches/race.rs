@@ -83,15 +83,13 @@ enum Kind {
 }
 
 /// One child type (not `Unpin`) for every workload.
-fn child(i: usize, kind: Kind) -> impl Future<Output = usize> {
-    async move {
-        match kind {
-            Kind::Now => {}
-            Kind::Never => pending::<()>().await,
-            Kind::Gate(gate) => Wait(gate).await,
-        }
-        i
+async fn child(i: usize, kind: Kind) -> usize {
+    match kind {
+        Kind::Now => {}
+        Kind::Never => pending::<()>().await,
+        Kind::Gate(gate) => Wait(gate).await,
     }
+    i
 }
 
 /// Loser wakes before the winner's gate opens, in `churn`.
