@@ -207,6 +207,99 @@ fn dropping_the_race_drops_every_child() {
     });
 }
 
+/// Pushes its index to a shared log when dropped.
+struct DropLog(usize, Arc<Mutex<Vec<usize>>>);
+
+impl Drop for DropLog {
+    fn drop(&mut self) {
+        self.1.lock().unwrap().push(self.0);
+    }
+}
+
+/// `n` children logging their drops; child `winner`, if any, finishes after
+/// a yield (with `Ok` for race_ok), the others never.
+fn logged<T: Send + 'static>(
+    n: usize,
+    winner: Option<usize>,
+    log: &Arc<Mutex<Vec<usize>>>,
+    value: fn(usize) -> T,
+) -> Vec<BoxFut<T>> {
+    (0..n)
+        .map(|i| {
+            let entry = DropLog(i, log.clone());
+            Box::pin(async move {
+                let _entry = entry;
+                if Some(i) != winner {
+                    pending::<()>().await;
+                }
+                yield_now().await;
+                value(i)
+            }) as BoxFut<T>
+        })
+        .collect()
+}
+
+#[test]
+fn children_are_dropped_in_input_order() {
+    matrix(|| async {
+        for n in [5, 100] {
+            let everyone: Vec<usize> = (0..n).collect();
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let mut r = race(logged(n, None, &log, |i| i));
+            assert!(futures::poll!(&mut r).is_pending());
+            drop(r);
+            assert_eq!(std::mem::take(&mut *log.lock().unwrap()), everyone);
+
+            let mut r = race_ok(logged(n, None, &log, Ok::<_, ()>));
+            assert!(futures::poll!(&mut r).is_pending());
+            drop(r);
+            assert_eq!(std::mem::take(&mut *log.lock().unwrap()), everyone);
+
+            // On a win: the winner first (as it completes), then the others
+            // in input order.
+            let winner = n / 2;
+            let mut expected = vec![winner];
+            expected.extend((0..n).filter(|&i| i != winner));
+            assert_eq!(race(logged(n, Some(winner), &log, |i| i)).await, winner);
+            assert_eq!(std::mem::take(&mut *log.lock().unwrap()), expected);
+            let won = race_ok(logged(n, Some(winner), &log, Ok::<_, ()>)).await;
+            assert_eq!(won, Ok(winner));
+            assert_eq!(std::mem::take(&mut *log.lock().unwrap()), expected);
+        }
+    });
+}
+
+#[test]
+fn race_ok_drops_a_failed_child_at_once_and_goes_on() {
+    matrix(|| async {
+        for n in [2, 100] {
+            let dropped = DropCounter::new();
+            let guard = dropped.guard();
+            let probe = dropped.clone();
+            let mut children: Vec<BoxFut<Result<usize, &str>>> = vec![Box::pin(async move {
+                let _guard = guard;
+                Err("down")
+            })];
+            for _ in 2..n {
+                children.push(Box::pin(pending_guarded(dropped.guard())));
+            }
+            children.push(Box::pin(async move {
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                // How many children were gone when this one answered.
+                Ok(probe.get())
+            }));
+            assert_eq!(
+                race_ok(children).await,
+                Ok(1),
+                "the failed child was already dropped"
+            );
+            assert_eq!(dropped.get(), n - 1);
+        }
+    });
+}
+
 /// `n` pending children (drop-guarded) and, last, one that panics after a
 /// yield, reporting how many siblings had been dropped when it panicked.
 fn pending_then_panic<T: Send + 'static>(n: usize, dropped: &DropCounter) -> Vec<BoxFut<T>> {
@@ -419,7 +512,17 @@ fn a_wake_polls_only_the_woken_child() {
             assert_eq!(poll_once(&mut r, &parent), Poll::Ready(3));
             assert_eq!(total(&gates) - before, 1);
 
-            // The same for race_ok.
+            // The same for an array, and for race_ok.
+            let gates: [Gate; 40] = std::array::from_fn(|_| Gate::default());
+            let mut r = std::array::from_fn::<_, 40, _>(|i| gates[i].child(i)).first_completed();
+            assert!(poll_once(&mut r, &parent).is_pending());
+            let before = total(&gates);
+            gates[17].wake();
+            assert!(poll_once(&mut r, &parent).is_pending());
+            assert_eq!(total(&gates) - before, 1, "array: one wake, one child poll");
+            gates[17].open();
+            assert_eq!(poll_once(&mut r, &parent), Poll::Ready(17));
+
             let gates: Vec<Gate> = (0..n).map(|_| Gate::default()).collect();
             let mut r = race_ok(gates.iter().map(|g| g.child(Err::<(), _>(()))));
             assert!(poll_once(&mut r, &parent).is_pending());
