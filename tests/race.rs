@@ -724,6 +724,13 @@ fn debug_output_names_the_type() {
     assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
     let a = [ready(Ok::<u8, ()>(1))].first_ok();
     assert!(format!("{a:?}").starts_with("FirstOkArray"));
+    // Children that are not `Debug` (async blocks) are fine.
+    let r = race([async { 1 }]);
+    assert!(format!("{r:?}").contains("done: false"));
+    let a = [async { 1 }].first_completed();
+    assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
+    let t = (async { 1 }, async { 2 }).first_completed();
+    assert!(format!("{t:?}").starts_with("FirstCompleted2"));
 }
 
 #[test]

@@ -306,7 +306,6 @@ tuple_impls! {
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
 pub struct FirstCompletedArray<F: IntoFuture, const N: usize> {
     inner: Race<std::array::IntoIter<F, N>>,
 }
@@ -322,9 +321,25 @@ pub struct FirstCompletedArray<F: IntoFuture, const N: usize> {
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
 pub struct FirstOkArray<F: IntoFuture, const N: usize> {
     inner: RaceOk<std::array::IntoIter<F, N>>,
+}
+
+// Manual, so that the children need not be `Debug`.
+impl<F: IntoFuture, const N: usize> fmt::Debug for FirstCompletedArray<F, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FirstCompletedArray")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<F: IntoFuture, const N: usize> fmt::Debug for FirstOkArray<F, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FirstOkArray")
+            .field("inner", &self.inner)
+            .finish()
+    }
 }
 
 impl<F: IntoFuture, const N: usize> RaceExt for [F; N] {
