@@ -685,52 +685,56 @@ fn all_failed_is_a_std_error_with_every_error() {
 
 #[test]
 fn polling_after_completion_panics() {
-    let parent = CountingWaker::new();
-    let mut r = race([ready(1)]);
-    assert!(!r.is_terminated());
-    assert_eq!(poll_once(&mut r, &parent), Poll::Ready(1));
-    assert!(r.is_terminated());
-    let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut r, &parent))).unwrap_err();
-    assert_panic_message(&*payload, "`Race` polled after completion");
+    matrix(|| async {
+        let parent = CountingWaker::new();
+        let mut r = race([ready(1)]);
+        assert!(!r.is_terminated());
+        assert_eq!(poll_once(&mut r, &parent), Poll::Ready(1));
+        assert!(r.is_terminated());
+        let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut r, &parent))).unwrap_err();
+        assert_panic_message(&*payload, "`Race` polled after completion");
 
-    let mut r = race_ok([ready(Ok::<_, ()>(1))]);
-    assert_eq!(poll_once(&mut r, &parent), Poll::Ready(Ok(1)));
-    assert!(r.is_terminated());
-    let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut r, &parent))).unwrap_err();
-    assert_panic_message(&*payload, "`RaceOk` polled after completion");
+        let mut r = race_ok([ready(Ok::<_, ()>(1))]);
+        assert_eq!(poll_once(&mut r, &parent), Poll::Ready(Ok(1)));
+        assert!(r.is_terminated());
+        let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut r, &parent))).unwrap_err();
+        assert_panic_message(&*payload, "`RaceOk` polled after completion");
 
-    let mut t = Box::pin((ready(1), ready(2)).first_completed());
-    assert!(poll_once(&mut t, &parent).is_ready());
-    let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut t, &parent))).unwrap_err();
-    assert_panic_message(&*payload, "polled after completion");
+        let mut t = Box::pin((ready(1), ready(2)).first_completed());
+        assert!(poll_once(&mut t, &parent).is_ready());
+        let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut t, &parent))).unwrap_err();
+        assert_panic_message(&*payload, "polled after completion");
 
-    let mut t = Box::pin((ready(Err::<(), _>(1)), ready(Err(2))).first_ok());
-    assert!(poll_once(&mut t, &parent).is_ready());
-    let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut t, &parent))).unwrap_err();
-    assert_panic_message(&*payload, "polled after completion");
+        let mut t = Box::pin((ready(Err::<(), _>(1)), ready(Err(2))).first_ok());
+        assert!(poll_once(&mut t, &parent).is_ready());
+        let payload = catch_unwind(AssertUnwindSafe(|| poll_once(&mut t, &parent))).unwrap_err();
+        assert_panic_message(&*payload, "polled after completion");
+    });
 }
 
 #[test]
 fn debug_output_names_the_type() {
-    let r = race([ready(1)]);
-    assert!(format!("{r:?}").starts_with("Race {"));
-    let r = race_ok([ready(Ok::<u8, ()>(1))]);
-    assert!(format!("{r:?}").starts_with("RaceOk {"));
-    let t = (ready(1), ready(2)).first_completed();
-    assert!(format!("{t:?}").starts_with("FirstCompleted2"));
-    let t = (ready(Ok::<u8, ()>(1)),).first_ok();
-    assert!(format!("{t:?}").starts_with("FirstOk1"));
-    let a = [ready(1)].first_completed();
-    assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
-    let a = [ready(Ok::<u8, ()>(1))].first_ok();
-    assert!(format!("{a:?}").starts_with("FirstOkArray"));
-    // Children that are not `Debug` (async blocks) are fine.
-    let r = race([async { 1 }]);
-    assert!(format!("{r:?}").contains("done: false"));
-    let a = [async { 1 }].first_completed();
-    assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
-    let t = (async { 1 }, async { 2 }).first_completed();
-    assert!(format!("{t:?}").starts_with("FirstCompleted2"));
+    matrix(|| async {
+        let r = race([ready(1)]);
+        assert!(format!("{r:?}").starts_with("Race {"));
+        let r = race_ok([ready(Ok::<u8, ()>(1))]);
+        assert!(format!("{r:?}").starts_with("RaceOk {"));
+        let t = (ready(1), ready(2)).first_completed();
+        assert!(format!("{t:?}").starts_with("FirstCompleted2"));
+        let t = (ready(Ok::<u8, ()>(1)),).first_ok();
+        assert!(format!("{t:?}").starts_with("FirstOk1"));
+        let a = [ready(1)].first_completed();
+        assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
+        let a = [ready(Ok::<u8, ()>(1))].first_ok();
+        assert!(format!("{a:?}").starts_with("FirstOkArray"));
+        // Children that are not `Debug` (async blocks) are fine.
+        let r = race([async { 1 }]);
+        assert!(format!("{r:?}").contains("done: false"));
+        let a = [async { 1 }].first_completed();
+        assert!(format!("{a:?}").starts_with("FirstCompletedArray"));
+        let t = (async { 1 }, async { 2 }).first_completed();
+        assert!(format!("{t:?}").starts_with("FirstCompleted2"));
+    });
 }
 
 #[test]
