@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use aiokit::{GatherExt, Settled};
+use aiokit::{GatherExt, RaceExt, Settled};
 use futures_lite::StreamExt;
 
 /// Pretends to be a network call that takes `ms` milliseconds.
@@ -148,12 +148,40 @@ async fn to_thread_section() {
         }
         steps
     });
-    let timed_out = futures_lite::future::or(async { Some(search.await) }, async {
-        async_io::Timer::after(Duration::from_millis(40)).await;
-        None
-    })
-    .await;
+    let timed_out = aiokit::timeout(Duration::from_millis(40), search).await;
     println!("   an endless loop given 40 ms: {timed_out:?}; its token is cancelled, so it stops");
+}
+
+async fn race_section() {
+    println!("== race: Promise.race / asyncio.wait(FIRST_COMPLETED), but the losers are dropped");
+    let start = Instant::now();
+    let winner = aiokit::race([fetch(1, 300), fetch(2, 40), fetch(3, 5_000)]).await;
+    println!(
+        "   {winner:?} after {:?} (the 300 ms and 5 s calls were cancelled)",
+        start.elapsed()
+    );
+    let cached = async {
+        async_io::Timer::after(Duration::from_millis(5)).await;
+        String::from("from the cache")
+    };
+    let first = (fetch(4, 200), cached).first_completed().await;
+    println!("   a tuple: {first:?}");
+
+    println!("== race_ok: Promise.any, and every error if all fail");
+    let mirror = |id: u64, up: bool| async move {
+        async_io::Timer::after(Duration::from_millis(10 * (3 - id))).await;
+        if up {
+            Ok(format!("page from mirror {id}"))
+        } else {
+            Err(format!("mirror {id} is down"))
+        }
+    };
+    let page = aiokit::race_ok([mirror(0, true), mirror(1, false), mirror(2, false)]).await;
+    println!("   {page:?} (mirrors 2 and 1 failed first)");
+    let failed = aiokit::race_ok((0..3).map(|id| mirror(id, false)))
+        .await
+        .unwrap_err();
+    println!("   {failed}: {:?} (input order)", failed.errors());
 }
 
 fn main() {
@@ -165,6 +193,7 @@ fn main() {
         try_gather_section().await;
         gather_settled_section().await;
         as_completed_section().await;
+        race_section().await;
         time_section().await;
         to_thread_section().await;
     });

@@ -21,6 +21,8 @@
 //! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | `to_thread(f).await` |
 //! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | `ThreadLimiter::new(n)` + `limiter.run(f).await` |
 //! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | `to_thread_cancellable(\|token\| ...)`, `token.is_cancelled()` |
+//! | `Promise.race` / `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race()`], or `(fa(), fb()).first_completed()` ([`RaceExt`]); the losers are dropped |
+//! | `Promise.any` | [`race_ok()`], or `(fa(), fb()).first_ok()` ([`RaceExt`]) |
 //!
 //! # Semantics at a glance
 //!
@@ -30,6 +32,8 @@
 //! | [`try_gather()`] | all, or the first `Err` | first `Err` in completion order; siblings dropped | siblings dropped, panic resumes | `Ok(vec![])` |
 //! | [`gather_settled()`] | all | recorded | recorded as [`Settled::Panicked`] | `vec![]` |
 //! | [`as_completed()`] | each in turn | (items are outputs) | siblings dropped, panic resumes | empty stream |
+//! | [`race()`] | the first to complete; the rest are dropped | an `Err` wins like an `Ok` | siblings dropped, panic resumes | panics at the call |
+//! | [`race_ok()`] | the first `Ok`, or all | recorded; if all fail, [`AllFailed`] with every error in input order | siblings dropped, panic resumes | `Err(AllFailed)`, empty |
 //!
 //! Cancellation is dropping: dropping any of these drops every child that has
 //! not completed, synchronously. Each child is dropped as soon as it completes.
@@ -93,6 +97,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+mod race;
 #[cfg(feature = "thread")]
 mod thread;
 #[cfg(feature = "time")]
@@ -103,6 +108,7 @@ pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
 };
+pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 
 #[cfg(feature = "time")]
 pub use crate::time::{
@@ -117,7 +123,7 @@ pub use crate::thread::{
     to_thread_cancellable,
 };
 
-/// The futures returned by [`GatherExt`] for tuples and arrays.
+/// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.
 pub mod tuple {
     pub use crate::gather::{
         Gather1, Gather2, Gather3, Gather4, Gather5, Gather6, Gather7, Gather8, Gather9, Gather10,
@@ -126,6 +132,13 @@ pub mod tuple {
         GatherSettled9, GatherSettled10, GatherSettled11, GatherSettled12, GatherSettledArray,
         TryGather1, TryGather2, TryGather3, TryGather4, TryGather5, TryGather6, TryGather7,
         TryGather8, TryGather9, TryGather10, TryGather11, TryGather12, TryGatherArray,
+    };
+    pub use crate::race::{
+        FirstCompleted1, FirstCompleted2, FirstCompleted3, FirstCompleted4, FirstCompleted5,
+        FirstCompleted6, FirstCompleted7, FirstCompleted8, FirstCompleted9, FirstCompleted10,
+        FirstCompleted11, FirstCompleted12, FirstCompletedArray, FirstOk1, FirstOk2, FirstOk3,
+        FirstOk4, FirstOk5, FirstOk6, FirstOk7, FirstOk8, FirstOk9, FirstOk10, FirstOk11,
+        FirstOk12, FirstOkArray,
     };
 }
 

@@ -9,6 +9,10 @@
 //!   waker: a set whose children are all ready allocates nothing more.
 //! * After that (or at once for larger sets) every child is polled with its own
 //!   slot waker from a [`WakeSet`], and only woken children are polled again.
+//! * The first pass, and the first queue of a small set that stays pending,
+//!   go through the slots starting at slot `start % len` and wrapping around
+//!   ([`Engine::set_start`], 0 by default), so `race` can rotate which child
+//!   is polled first.
 //! * Cooperative: one call to `poll_next` polls at most as many children as
 //!   the set holds, and stops early after two children woke themselves while
 //!   being polled, waking the parent so other tasks get a turn.
@@ -41,6 +45,8 @@ where
     state: State<I>,
     /// The most children alive at once (`usize::MAX`: no limit).
     limit: usize,
+    /// Where the first pass starts, modulo the number of slots.
+    start: usize,
 }
 
 enum State<I: Iterator>
@@ -72,7 +78,9 @@ where
     /// `Some` once children are polled with their own wakers; before that,
     /// the position of the first pass over the slots.
     wakers: Option<Box<WakeSet>>,
+    /// The first pass's position: position `p` is slot `(offset + p) % len`.
     first_pass: usize,
+    offset: usize,
     /// Children polled, and self-wakes seen, since `poll_next` last returned
     /// `Pending`.
     polled: usize,
@@ -87,7 +95,16 @@ where
         Self {
             state: State::Init(iter),
             limit: usize::MAX,
+            start: 0,
         }
+    }
+
+    /// Rotates the first polling order: the first pass visits slot
+    /// `start % len` first, then the following slots, wrapping around. Call
+    /// before the first poll.
+    pub(crate) fn set_start(&mut self, start: usize) {
+        debug_assert!(matches!(self.state, State::Init(_)));
+        self.start = start;
     }
 
     /// Sets the limit. `name` is the public method, for the panic message.
@@ -144,7 +161,7 @@ where
             let State::Init(iter) = std::mem::replace(&mut self.state, State::Done) else {
                 unreachable!()
             };
-            self.state = State::Running(Running::start(iter, self.limit));
+            self.state = State::Running(Running::start(iter, self.limit, self.start));
         }
         let State::Running(run) = &mut self.state else {
             return Poll::Ready(ControlFlow::Continue(()));
@@ -179,7 +196,7 @@ impl<I: Iterator> Running<I>
 where
     I::Item: IntoFuture,
 {
-    fn start(iter: I, limit: usize) -> Self {
+    fn start(iter: I, limit: usize, start: usize) -> Self {
         let (slots, rest) = if limit == usize::MAX {
             // Everything at once: collect straight from the iterator, which
             // keeps its exact length, and drop it.
@@ -205,6 +222,7 @@ where
             pulled: len,
             wakers: None,
             first_pass: 0,
+            offset: start.checked_rem(len).unwrap_or(0),
             polled: 0,
             self_wakes: 0,
         };
@@ -216,10 +234,22 @@ where
         run
     }
 
-    /// Switches to per-child wakers and queues every live child for a poll.
+    /// The slot at `position` of the rotated first-pass order.
+    fn slot_at(&self, position: usize) -> usize {
+        let slot = self.offset + position;
+        if slot >= self.slots.len() {
+            slot - self.slots.len()
+        } else {
+            slot
+        }
+    }
+
+    /// Switches to per-child wakers and queues every live child for a poll,
+    /// in the rotated order.
     fn use_wakers(&mut self) {
         let mut wakers = WakeSet::new(self.slots.len());
-        for slot in 0..self.slots.len() {
+        for position in 0..self.slots.len() {
+            let slot = self.slot_at(position);
             if self.slots.is_occupied(slot) {
                 wakers.schedule(slot);
             }
@@ -258,7 +288,11 @@ where
             Some(wakers) => wakers.schedule(slot),
             // In the first pass the cursor has just passed `slot`: step back
             // so the new child is polled too.
-            None => self.first_pass = self.first_pass.min(slot),
+            None => {
+                let len = self.slots.len();
+                let position = (slot + len - self.offset) % len;
+                self.first_pass = self.first_pass.min(position);
+            }
         }
     }
 
@@ -269,22 +303,26 @@ where
     ) -> Poll<ControlFlow<()>> {
         // First pass: every child polled once, in slot order: with the
         // parent's waker for small sets, with its own waker for large ones.
-        {
-            while self.first_pass < self.slots.len() {
-                let slot = self.first_pass;
-                self.first_pass += 1;
-                let result = match &mut self.wakers {
-                    None => poll_child(&mut self.slots, slot, cx),
-                    Some(wakers) => {
-                        let waker = wakers.waker(slot);
-                        poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
+        while self.first_pass < self.slots.len() {
+            let slot = self.slot_at(self.first_pass);
+            self.first_pass += 1;
+            let result = match &mut self.wakers {
+                None => poll_child(&mut self.slots, slot, cx),
+                Some(wakers) => {
+                    let waker = wakers.waker(slot);
+                    let result =
+                        poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker));
+                    if result.is_none() && wakers.is_queued(slot) {
+                        // Woke itself: counts toward yielding, as below.
+                        self.self_wakes += 1;
                     }
-                };
-                if let Some(result) = result {
-                    let input = self.finish(slot);
-                    if sink(input, result).is_break() {
-                        return Poll::Ready(ControlFlow::Break(()));
-                    }
+                    result
+                }
+            };
+            if let Some(result) = result {
+                let input = self.finish(slot);
+                if sink(input, result).is_break() {
+                    return Poll::Ready(ControlFlow::Break(()));
                 }
             }
         }
@@ -495,6 +533,30 @@ mod tests {
         for waker in kept {
             waker.wake();
         }
+    }
+
+    /// Completion order of `n` children that are all ready at once.
+    fn order(n: usize, start: usize) -> Vec<usize> {
+        let mut engine = Engine::new((0..n).map(std::future::ready));
+        engine.set_start(start);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut seen = Vec::new();
+        while let Poll::Ready(Some((index, value))) = engine.poll_next(&mut cx) {
+            assert_eq!(value.ok(), Some(index));
+            seen.push(index);
+        }
+        seen
+    }
+
+    #[test]
+    fn start_rotates_the_first_pass() {
+        assert_eq!(order(3, 0), [0, 1, 2]);
+        assert_eq!(order(3, 4), [1, 2, 0]);
+        assert_eq!(order(1, 7), [0]);
+        assert!(order(0, 5).is_empty());
+        let n = SMALL + 8;
+        let expected: Vec<usize> = (3..n).chain(0..3).collect();
+        assert_eq!(order(n, n + 3), expected);
     }
 
     #[test]

@@ -1,0 +1,512 @@
+//! The first to finish: [`race()`] and [`race_ok()`].
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::iter::Peekable;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use futures_core::{FusedFuture, TryFuture};
+
+use crate::utils::engine::Engine;
+
+mod tuple;
+pub use tuple::*;
+
+type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
+
+/// The rotation source: every race, of any form, takes the next ticket when
+/// it is created, and polls child `ticket % n` first.
+static TICKETS: AtomicUsize = AtomicUsize::new(0);
+
+fn ticket() -> usize {
+    TICKETS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs all `futures` concurrently and resolves to the output of the first one
+/// to complete, dropping all the others at once, like `Promise.race` or
+/// `asyncio.wait(aws, return_when=FIRST_COMPLETED)`.
+///
+/// The children are polled inside the task that awaits the `Race`; nothing is
+/// spawned. The first child to complete wins, whatever its output: for
+/// `Result` outputs an `Err` wins just like an `Ok` (as a rejection settles
+/// `Promise.race`); use [`race_ok()`] to wait for the first `Ok` instead.
+/// Only the winner's output is returned, not its index; map the children to
+/// `(index, output)` if you need to know who won.
+///
+/// `Promise.race` and `asyncio.wait` leave the losers running (asyncio hands
+/// them back in its `pending` set); here they are dropped, that is cancelled,
+/// before the `Race` returns the winner's output. Children need not be
+/// `Unpin`.
+///
+/// After a child wakes, the next poll of the `Race` polls only the children
+/// that were woken, so a wake costs the same whether there are ten children or
+/// a million.
+///
+/// # Fairness
+///
+/// No child is favoured for long, and no random number generator is used.
+/// Every race (`race`, [`race_ok()`], and the [`RaceExt`] methods) takes a
+/// ticket `t` from one process-wide counter when it is created. With `n`
+/// children, its first poll visits child `t % n` first, then the next ones in
+/// input order, wrapping around to child 0; the first child found ready
+/// wins. Later polls visit only the children woken since, in the order their
+/// wakes arrived. So when races over the same `n` always-ready children run
+/// in a loop, with no other race created in between, each child wins exactly
+/// one race in `n`.
+///
+/// # Cancellation
+///
+/// Dropping the `Race` drops every child, in input order. When a child wins,
+/// every other child is dropped the same way before its output is returned.
+/// A loser is dropped at whatever `.await` it was waiting on: work it had
+/// half done (bytes read, an item taken from a queue) is lost with it.
+///
+/// # Panics
+///
+/// At once, at the call, if `futures` is empty: an empty race could never
+/// finish (`Promise.race([])` stays pending forever). To check, `race` pulls
+/// the first input from the iterator; the rest are pulled on the first poll.
+///
+/// If a child panics before any child has completed, the panic ends the race:
+/// every other child is dropped first, then the panic resumes in the task
+/// awaiting the `Race`.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::future::yield_now;
+///
+/// # futures_lite::future::block_on(async {
+/// // Child `i` takes `3 - i` steps: the last one finishes first.
+/// let winner = aiokit::race((0..3).map(|i| async move {
+///     for _ in 0..(3 - i) {
+///         yield_now().await;
+///     }
+///     i
+/// }))
+/// .await;
+/// assert_eq!(winner, 2);
+///
+/// // A child that never finishes is dropped when another one wins.
+/// let first = aiokit::race([
+///     Box::pin(std::future::pending()) as std::pin::Pin<Box<dyn Future<Output = &str>>>,
+///     Box::pin(async { "done" }),
+/// ])
+/// .await;
+/// assert_eq!(first, "done");
+/// # });
+/// ```
+#[doc(alias = "select")]
+#[doc(alias = "select_all")]
+#[doc(alias = "FIRST_COMPLETED")]
+#[track_caller]
+pub fn race<I>(futures: I) -> Race<I::IntoIter>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+{
+    Race::new(futures.into_iter(), "aiokit::race")
+}
+
+/// Future for the [`race()`] function.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    engine: Engine<Peekable<I>>,
+}
+
+// Children are pinned in their own allocation, never inside `Race`.
+impl<I> Unpin for Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+}
+
+impl<I> Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    /// `name` is the public function or method, for the panic message.
+    #[track_caller]
+    pub(crate) fn new(iter: I, name: &str) -> Self {
+        let mut iter = iter.peekable();
+        if iter.peek().is_none() {
+            panic!(
+                "{name}: no futures to race; an empty race could never finish \
+                 (`Promise.race([])` would stay pending forever)"
+            );
+        }
+        let mut engine = Engine::new(iter);
+        engine.set_start(ticket());
+        Self { engine }
+    }
+}
+
+impl<I> Future for Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    type Output = Out<I>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        assert!(!this.engine.is_done(), "`Race` polled after completion");
+        match this.engine.poll_next(cx) {
+            Poll::Ready(Some((_, Ok(value)))) => {
+                this.engine.clear();
+                Poll::Ready(value)
+            }
+            Poll::Ready(Some((_, Err(panic)))) => {
+                this.engine.clear();
+                panic.resume()
+            }
+            Poll::Ready(None) => unreachable!("a race has at least one child"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<I> FusedFuture for Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    fn is_terminated(&self) -> bool {
+        self.engine.is_done()
+    }
+}
+
+impl<I> fmt::Debug for Race<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Race")
+            .field("pulled", &self.engine.pulled())
+            .field("done", &self.engine.is_done())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs all `futures` concurrently and resolves to the first `Ok`, dropping
+/// all the others at once; if every one fails, resolves to [`AllFailed`]
+/// holding **every** error in input order. Like `Promise.any`.
+///
+/// A child that returns `Err` is dropped and its error kept; the others go
+/// on. The first `Ok` in completion order wins. Only when all have failed does
+/// the `RaceOk` resolve, to `Err(AllFailed)` with the errors in input order
+/// whatever order they arrived in (as `AggregateError.errors` does). Empty
+/// input resolves at once to `Err` with no errors, as `Promise.any([])`
+/// rejects at once.
+///
+/// `Promise.any` leaves the other promises running after the first
+/// fulfilment; here they are dropped (cancelled). Children need not be
+/// `Unpin`, and after a wake only the woken children are polled, as in
+/// [`race()`]. The first poll visits the children in the rotated order
+/// described under [`race()`]'s Fairness.
+///
+/// # Cancellation
+///
+/// Dropping the `RaceOk` drops every child that has not completed, in input
+/// order, and the errors collected so far. When a child returns `Ok`, every
+/// other child is dropped the same way before the value is returned.
+///
+/// # Panics
+///
+/// If a child panics before an `Ok` arrives, every other child is dropped
+/// first, then the panic resumes in the task awaiting the `RaceOk`.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::future::yield_now;
+///
+/// # futures_lite::future::block_on(async {
+/// // Mirrors: the first two fail, the third answers after a while.
+/// let fetched = aiokit::race_ok((0..3).map(|i| async move {
+///     yield_now().await;
+///     if i < 2 { Err(format!("mirror {i} is down")) } else { Ok("page") }
+/// }))
+/// .await;
+/// assert_eq!(fetched, Ok("page"));
+///
+/// // All fail: every error, in input order.
+/// let failed = aiokit::race_ok([1, 2, 3].map(|i| async move { Err::<(), _>(i) })).await;
+/// assert_eq!(failed.unwrap_err().into_errors(), [1, 2, 3]);
+///
+/// // Nothing to try: at once, with no errors.
+/// let none = aiokit::race_ok(Vec::<std::future::Ready<Result<u8, ()>>>::new()).await;
+/// assert!(none.unwrap_err().is_empty());
+/// # });
+/// ```
+#[doc(alias = "any")]
+#[doc(alias = "select_ok")]
+pub fn race_ok<I>(futures: I) -> RaceOk<I::IntoIter>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+    <I::Item as IntoFuture>::IntoFuture: TryFuture,
+{
+    RaceOk::new(futures.into_iter())
+}
+
+/// Future for the [`race_ok()`] function.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    engine: Engine<I>,
+    /// The `Err` outputs so far, by input index.
+    errors: Vec<Option<Out<I>>>,
+    failed: usize,
+}
+
+impl<I> Unpin for RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+}
+
+impl<I> RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    pub(crate) fn new(iter: I) -> Self {
+        let mut engine = Engine::new(iter);
+        engine.set_start(ticket());
+        Self {
+            engine,
+            errors: Vec::new(),
+            failed: 0,
+        }
+    }
+}
+
+impl<I, T, E> Future for RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture<Output = Result<T, E>>,
+{
+    type Output = Result<T, AllFailed<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        assert!(!this.engine.is_done(), "`RaceOk` polled after completion");
+        loop {
+            match this.engine.poll_next(cx) {
+                Poll::Ready(Some((_, Ok(Ok(value))))) => {
+                    this.engine.clear();
+                    this.errors = Vec::new();
+                    return Poll::Ready(Ok(value));
+                }
+                Poll::Ready(Some((index, Ok(Err(error))))) => {
+                    if this.errors.capacity() == 0 {
+                        this.errors.reserve_exact(this.engine.size_hint() + 1);
+                    }
+                    if index >= this.errors.len() {
+                        this.errors.resize_with(index + 1, || None);
+                    }
+                    this.errors[index] = Some(Err(error));
+                    this.failed += 1;
+                }
+                Poll::Ready(Some((_, Err(panic)))) => {
+                    this.engine.clear();
+                    panic.resume()
+                }
+                Poll::Ready(None) => {
+                    // Mark done even for empty input, for `is_terminated`.
+                    this.engine.clear();
+                    let errors = std::mem::take(&mut this.errors)
+                        .into_iter()
+                        .map(|error| match error {
+                            Some(Err(error)) => error,
+                            _ => unreachable!("every input failed"),
+                        })
+                        .collect();
+                    return Poll::Ready(Err(AllFailed { errors }));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<I, T, E> FusedFuture for RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture<Output = Result<T, E>>,
+{
+    fn is_terminated(&self) -> bool {
+        self.engine.is_done()
+    }
+}
+
+impl<I> fmt::Debug for RaceOk<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RaceOk")
+            .field("pulled", &self.engine.pulled())
+            .field("failed", &self.failed)
+            .field("done", &self.engine.is_done())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of [`race_ok()`] (and [`RaceExt::first_ok`]) when no child
+/// succeeded: every child's error, in input order, like JavaScript's
+/// `AggregateError.errors`.
+///
+/// It is empty when there were no children. `Display` gives the count;
+/// [`source`](std::error::Error::source) is the first error.
+///
+/// # Examples
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// let failed = aiokit::race_ok(
+///     ["dns", "tls"].map(|m| async move { Err::<(), _>(std::io::Error::other(m)) }),
+/// )
+/// .await
+/// .unwrap_err();
+///
+/// assert_eq!(failed.to_string(), "all 2 futures failed");
+/// let messages: Vec<String> = failed.iter().map(|e| e.to_string()).collect();
+/// assert_eq!(messages, ["dns", "tls"]);
+/// let source = std::error::Error::source(&failed).unwrap();
+/// assert_eq!(source.to_string(), "dns");
+/// # });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllFailed<E> {
+    errors: Vec<E>,
+}
+
+impl<E> AllFailed<E> {
+    /// The errors, in input order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let failed = aiokit::race_ok([async { Err::<(), _>('a') }]).await.unwrap_err();
+    /// assert_eq!(failed.errors(), ['a']);
+    /// # });
+    /// ```
+    pub fn errors(&self) -> &[E] {
+        &self.errors
+    }
+
+    /// The errors, in input order, by value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let failed = aiokit::race_ok([async { Err::<(), _>(String::from("x")) }]).await;
+    /// assert_eq!(failed.unwrap_err().into_errors(), ["x"]);
+    /// # });
+    /// ```
+    pub fn into_errors(self) -> Vec<E> {
+        self.errors
+    }
+
+    /// Iterates over the errors, in input order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let failed = aiokit::race_ok([1, 2].map(|i| async move { Err::<(), _>(i) })).await;
+    /// assert_eq!(failed.unwrap_err().iter().sum::<i32>(), 3);
+    /// # });
+    /// ```
+    pub fn iter(&self) -> std::slice::Iter<'_, E> {
+        self.errors.iter()
+    }
+
+    /// How many errors (as many as there were children).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let failed = aiokit::race_ok([1, 2].map(|i| async move { Err::<(), _>(i) })).await;
+    /// assert_eq!(failed.unwrap_err().len(), 2);
+    /// # });
+    /// ```
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Whether there are no errors: [`race_ok()`] had no children.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let none: Vec<std::future::Ready<Result<(), ()>>> = Vec::new();
+    /// assert!(aiokit::race_ok(none).await.unwrap_err().is_empty());
+    /// # });
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<E> IntoIterator for AllFailed<E> {
+    type Item = E;
+    type IntoIter = std::vec::IntoIter<E>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl<'a, E> IntoIterator for &'a AllFailed<E> {
+    type Item = &'a E;
+    type IntoIter = std::slice::Iter<'a, E>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.iter()
+    }
+}
+
+impl<E> From<AllFailed<E>> for Vec<E> {
+    fn from(failed: AllFailed<E>) -> Self {
+        failed.errors
+    }
+}
+
+impl<E> fmt::Display for AllFailed<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errors.len() {
+            0 => f.write_str("no futures to race, so none succeeded"),
+            1 => f.write_str("the only future failed"),
+            n => write!(f, "all {n} futures failed"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for AllFailed<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors
+            .first()
+            .map(|error| error as &(dyn std::error::Error + 'static))
+    }
+}
