@@ -71,11 +71,17 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+mod paginate;
 mod utils;
 
 pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
+};
+#[cfg(feature = "time")]
+pub use crate::paginate::Retry;
+pub use crate::paginate::{
+    OnRepeat, Page, PageError, Pages, Paginate, PaginateNumbered, paginate, paginate_numbered,
 };
 
 /// The futures returned by [`GatherExt`] for tuples and arrays.

@@ -1,0 +1,445 @@
+//! The page engine shared by [`Paginate`](super::Paginate),
+//! [`Pages`](super::Pages) and [`PaginateNumbered`](super::PaginateNumbered):
+//! requests in page order, prefetch window, caps, retries, rate limit, and the
+//! queue of finished pages.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{OnRepeat, Page, PageError};
+
+#[cfg(feature = "time")]
+use super::Retry;
+#[cfg(feature = "time")]
+use std::time::{Duration, Instant};
+
+/// How one family of paginators learns its cursors and reads its responses.
+pub(crate) trait Mode<C, O> {
+    type Item;
+
+    /// Called as the request for `cursor` starts. Returns the cursor after it
+    /// when that is known in advance (numbered pages), `None` when it comes
+    /// with the response (cursor pages).
+    fn on_start(&mut self, cursor: &C) -> Option<C>;
+
+    /// Turns the response for `cursor` into the page to yield (if any) and
+    /// what comes after it. `after` is what [`Mode::on_start`] returned.
+    fn on_page(&mut self, after: Option<C>, output: O) -> (Option<Page<Self::Item, C>>, Next<C>);
+}
+
+/// What follows a page.
+pub(crate) enum Next<C> {
+    /// Request this cursor next (ignored when the cursor was known in advance).
+    More(C),
+    /// The list is over.
+    Done,
+    /// The API handed back a cursor that was already requested.
+    Repeated(C),
+}
+
+/// Cursor pages: the next cursor comes in the response; repeats are tracked.
+pub(crate) struct CursorMode<C> {
+    pub(crate) on_repeat: OnRepeat,
+    pub(crate) seen: HashSet<C>,
+}
+
+impl<C, T> Mode<C, Page<T, C>> for CursorMode<C>
+where
+    C: Clone + Eq + Hash,
+{
+    type Item = T;
+
+    fn on_start(&mut self, cursor: &C) -> Option<C> {
+        if self.on_repeat != OnRepeat::Allow && !self.seen.contains(cursor) {
+            self.seen.insert(cursor.clone());
+        }
+        None
+    }
+
+    fn on_page(&mut self, _: Option<C>, page: Page<T, C>) -> (Option<Page<T, C>>, Next<C>) {
+        let next = match &page.next_cursor {
+            None => Next::Done,
+            Some(cursor) if self.on_repeat != OnRepeat::Allow && self.seen.contains(cursor) => {
+                match self.on_repeat {
+                    OnRepeat::Stop => Next::Done,
+                    _ => Next::Repeated(cursor.clone()),
+                }
+            }
+            Some(cursor) => Next::More(cursor.clone()),
+        };
+        (Some(page), next)
+    }
+}
+
+/// Numbered pages: cursors computed in advance by `step`; the list ends at the
+/// first empty page or the first page shorter than `page_size`.
+pub(crate) struct NumberedMode<S> {
+    pub(crate) step: S,
+    pub(crate) page_size: Option<usize>,
+}
+
+impl<C, S, T> Mode<C, Vec<T>> for NumberedMode<S>
+where
+    C: Clone,
+    S: FnMut(&C) -> C,
+{
+    type Item = T;
+
+    fn on_start(&mut self, cursor: &C) -> Option<C> {
+        Some((self.step)(cursor))
+    }
+
+    fn on_page(&mut self, after: Option<C>, items: Vec<T>) -> (Option<Page<T, C>>, Next<C>) {
+        if items.is_empty() {
+            (None, Next::Done)
+        } else if self.page_size.is_some_and(|size| items.len() < size) {
+            (Some(Page::last(items)), Next::Done)
+        } else {
+            let after = after.expect("numbered cursors are computed at start");
+            (Some(Page::next(items, after.clone())), Next::More(after))
+        }
+    }
+}
+
+/// The state of the cursor to request next.
+enum Upcoming<C> {
+    Known(C),
+    /// It arrives with the response in flight.
+    Waiting,
+    Done,
+}
+
+enum SlotState<Fut> {
+    /// Waiting for the rate limit or a retry backoff before calling `fetch`.
+    #[cfg(feature = "time")]
+    Delayed(async_io::Timer),
+    Running(Pin<Box<Fut>>),
+}
+
+/// One page's request, in page order.
+struct Slot<C, Fut, O, E> {
+    cursor: C,
+    after: Option<C>,
+    #[cfg(feature = "time")]
+    attempts: u32,
+    state: SlotState<Fut>,
+    result: Option<Result<O, E>>,
+}
+
+/// The minimum interval between requests.
+#[cfg(feature = "time")]
+struct Gate {
+    interval: Duration,
+    /// `None` before the first request.
+    next_allowed: Option<Instant>,
+    /// The interval overflowed `Instant`: no later request may start.
+    closed: bool,
+}
+
+#[cfg(feature = "time")]
+impl Gate {
+    /// Books the earliest start at or after `earliest`; `None` means never.
+    fn reserve(&mut self, earliest: Instant) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        let start = match self.next_allowed {
+            Some(allowed) if allowed > earliest => allowed,
+            _ => earliest,
+        };
+        match start.checked_add(self.interval) {
+            Some(next) => self.next_allowed = Some(next),
+            None => self.closed = true,
+        }
+        Some(start)
+    }
+}
+
+pub(crate) struct Core<C, F, Fut, O, T, E, M> {
+    fetch: F,
+    mode: M,
+    upcoming: Upcoming<C>,
+    slots: VecDeque<Slot<C, Fut, O, E>>,
+    ready: VecDeque<Result<Page<T, C>, PageError<E, C>>>,
+    prefetch: usize,
+    max_pages: usize,
+    max_items: usize,
+    pages_started: usize,
+    items_seen: usize,
+    polled: bool,
+    #[cfg(feature = "time")]
+    retry: Option<Retry<E>>,
+    #[cfg(feature = "time")]
+    gate: Option<Gate>,
+}
+
+impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
+    pub(crate) fn new(first: C, fetch: F, mode: M) -> Self {
+        Self {
+            fetch,
+            mode,
+            upcoming: Upcoming::Known(first),
+            slots: VecDeque::new(),
+            ready: VecDeque::new(),
+            prefetch: 0,
+            max_pages: usize::MAX,
+            max_items: usize::MAX,
+            pages_started: 0,
+            items_seen: 0,
+            polled: false,
+            #[cfg(feature = "time")]
+            retry: None,
+            #[cfg(feature = "time")]
+            gate: None,
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn configure(&mut self, method: &str) -> &mut Self {
+        assert!(
+            !self.polled,
+            "aiokit::{method}: called after the stream was first polled"
+        );
+        self
+    }
+
+    pub(crate) fn set_prefetch(&mut self, pages: usize) {
+        self.prefetch = pages;
+    }
+
+    pub(crate) fn set_max_pages(&mut self, pages: usize) {
+        self.max_pages = pages;
+    }
+
+    pub(crate) fn set_max_items(&mut self, items: usize) {
+        self.max_items = items;
+    }
+
+    pub(crate) fn mode_mut(&mut self) -> &mut M {
+        &mut self.mode
+    }
+
+    #[cfg(feature = "time")]
+    pub(crate) fn set_retry(&mut self, retry: Retry<E>) {
+        self.retry = Some(retry);
+    }
+
+    #[cfg(feature = "time")]
+    pub(crate) fn set_min_interval(&mut self, interval: Duration) {
+        self.gate = Some(Gate {
+            interval,
+            next_allowed: None,
+            closed: false,
+        });
+    }
+
+    /// No page will ever be yielded again.
+    pub(crate) fn is_finished(&self) -> bool {
+        matches!(self.upcoming, Upcoming::Done) && self.slots.is_empty() && self.ready.is_empty()
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Result<Page<T, C>, PageError<E, C>>> {
+        self.ready.pop_front()
+    }
+
+    fn finish(&mut self) {
+        self.upcoming = Upcoming::Done;
+        // Requests for pages after the end (numbered prefetch) are dropped.
+        self.slots.clear();
+    }
+
+    pub(crate) fn debug_fields(&self, s: &mut fmt::DebugStruct<'_, '_>) {
+        s.field("pages_requested", &self.pages_started)
+            .field("in_flight", &self.slots.len())
+            .field("pages_ready", &self.ready.len())
+            .field("prefetch", &self.prefetch)
+            .field("done", &self.is_finished());
+    }
+}
+
+impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M>
+where
+    C: Clone,
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    M: Mode<C, O, Item = T>,
+{
+    /// May another request start now? `busy`: the consumer still holds items
+    /// of an earlier page.
+    fn can_start(&self, busy: bool) -> bool {
+        if !matches!(self.upcoming, Upcoming::Known(_))
+            || self.pages_started >= self.max_pages
+            || self.items_seen >= self.max_items
+        {
+            return false;
+        }
+        let ahead = self.slots.len() + self.ready.len();
+        ahead < self.prefetch || (ahead == 0 && !busy)
+    }
+
+    fn start(&mut self) {
+        let Upcoming::Known(cursor) = std::mem::replace(&mut self.upcoming, Upcoming::Waiting)
+        else {
+            unreachable!("start without a known cursor")
+        };
+        let after = self.mode.on_start(&cursor);
+        if let Some(after) = &after {
+            self.upcoming = Upcoming::Known(after.clone());
+        }
+        self.pages_started += 1;
+        #[cfg(feature = "time")]
+        let state = match &mut self.gate {
+            Some(gate) => Self::delayed(gate, Instant::now()),
+            None => SlotState::Running(Box::pin((self.fetch)(cursor.clone()))),
+        };
+        #[cfg(not(feature = "time"))]
+        let state = SlotState::Running(Box::pin((self.fetch)(cursor.clone())));
+        self.slots.push_back(Slot {
+            cursor,
+            after,
+            #[cfg(feature = "time")]
+            attempts: 1,
+            state,
+            result: None,
+        });
+    }
+
+    /// A slot that calls `fetch` once the gate allows it, at or after `earliest`.
+    #[cfg(feature = "time")]
+    fn delayed(gate: &mut Gate, earliest: Instant) -> SlotState<Fut> {
+        match gate.reserve(earliest) {
+            Some(start) => SlotState::Delayed(async_io::Timer::at(start)),
+            None => SlotState::Delayed(async_io::Timer::never()),
+        }
+    }
+
+    /// Polls one unfinished slot until it has a result or is pending.
+    #[cfg_attr(not(feature = "time"), allow(clippy::never_loop, unused_variables))]
+    fn poll_slot(
+        fetch: &mut F,
+        #[cfg(feature = "time")] retry: &Option<Retry<E>>,
+        #[cfg(feature = "time")] gate: &mut Option<Gate>,
+        slot: &mut Slot<C, Fut, O, E>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<O, E>> {
+        loop {
+            match &mut slot.state {
+                #[cfg(feature = "time")]
+                SlotState::Delayed(timer) => {
+                    if Pin::new(timer).poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    slot.state = SlotState::Running(Box::pin(fetch(slot.cursor.clone())));
+                }
+                SlotState::Running(fut) => {
+                    let error = match fut.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(output)) => return Poll::Ready(Ok(output)),
+                        Poll::Ready(Err(error)) => error,
+                    };
+                    #[cfg(feature = "time")]
+                    if let Some(retry) = retry {
+                        if slot.attempts < retry.max_attempts && (retry.retryable)(&error) {
+                            let earliest =
+                                Instant::now().checked_add(retry.backoff_after(slot.attempts));
+                            slot.attempts += 1;
+                            slot.state = match (earliest, gate.as_mut()) {
+                                (None, _) => SlotState::Delayed(async_io::Timer::never()),
+                                (Some(at), Some(gate)) => Self::delayed(gate, at),
+                                (Some(at), None) => SlotState::Delayed(async_io::Timer::at(at)),
+                            };
+                            continue;
+                        }
+                    }
+                    return Poll::Ready(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Starts the requests the window allows, polls the requests in flight,
+    /// and moves finished pages, in page order, to the ready queue.
+    pub(crate) fn drive(&mut self, cx: &mut Context<'_>, busy: bool) {
+        self.polled = true;
+        loop {
+            if self.slots.is_empty()
+                && (self.pages_started >= self.max_pages || self.items_seen >= self.max_items)
+            {
+                // A cap is reached: no request will ever start again.
+                self.upcoming = Upcoming::Done;
+            }
+            while self.can_start(busy) {
+                self.start();
+            }
+            for slot in self.slots.iter_mut() {
+                if slot.result.is_none() {
+                    if let Poll::Ready(result) = Self::poll_slot(
+                        &mut self.fetch,
+                        #[cfg(feature = "time")]
+                        &self.retry,
+                        #[cfg(feature = "time")]
+                        &mut self.gate,
+                        slot,
+                        cx,
+                    ) {
+                        slot.result = Some(result);
+                    }
+                }
+            }
+            let mut progress = false;
+            while self.slots.front().is_some_and(|slot| slot.result.is_some()) {
+                let slot = self.slots.pop_front().expect("front exists");
+                progress = true;
+                self.finish_slot(slot);
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    fn finish_slot(&mut self, slot: Slot<C, Fut, O, E>) {
+        let output = match slot.result.expect("finished slot") {
+            Ok(output) => output,
+            Err(error) => {
+                self.ready.push_back(Err(PageError::Fetch {
+                    error,
+                    cursor: slot.cursor,
+                }));
+                self.finish();
+                return;
+            }
+        };
+        let (page, next) = self.mode.on_page(slot.after, output);
+        let mut over = false;
+        if let Some(mut page) = page {
+            let room = self.max_items - self.items_seen;
+            if page.items.len() >= room {
+                page.items.truncate(room);
+                over = true;
+            }
+            self.items_seen += page.items.len();
+            self.ready.push_back(Ok(page));
+        }
+        match next {
+            Next::More(cursor) => {
+                if matches!(self.upcoming, Upcoming::Waiting) {
+                    self.upcoming = Upcoming::Known(cursor);
+                }
+            }
+            Next::Done => over = true,
+            Next::Repeated(cursor) => {
+                self.ready
+                    .push_back(Err(PageError::RepeatedCursor { cursor }));
+                over = true;
+            }
+        }
+        if over {
+            self.finish();
+        }
+    }
+}
