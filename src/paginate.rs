@@ -520,7 +520,11 @@ macro_rules! poll_items {
                         return Poll::Pending;
                     }
                 }
-                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Some(Err(error)) => {
+                    // An error is always the last thing a stream yields.
+                    $this.terminated = $this.core.is_finished();
+                    return Poll::Ready(Some(Err(error)));
+                }
                 None if $this.core.is_finished() => {
                     $this.terminated = true;
                     return Poll::Ready(None);
@@ -858,10 +862,15 @@ where
         }
         this.core.drive(cx, false);
         match this.core.pop() {
-            Some(page) => {
+            Some(Ok(page)) => {
                 // The consumer now holds a page: refill the prefetch window.
                 this.core.drive(cx, true);
-                Poll::Ready(Some(page))
+                Poll::Ready(Some(Ok(page)))
+            }
+            Some(Err(error)) => {
+                // An error is always the last thing a stream yields.
+                this.terminated = this.core.is_finished();
+                Poll::Ready(Some(Err(error)))
             }
             None if this.core.is_finished() => {
                 this.terminated = true;
