@@ -404,8 +404,7 @@ fn builders_after_the_first_poll_panic_naming_the_method() {
     let waker = CountingWaker::new();
     let _ = poll_once(&mut items.next(), &waker);
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| items.prefetch(1)))
-        .err()
-        .expect("panics");
+        .expect_err("panics");
     common::assert_panic_message(&*payload, "aiokit::Paginate::prefetch");
 }
 
@@ -673,9 +672,7 @@ fn retry_backs_off_exponentially() {
 
 #[test]
 fn retry_with_zero_attempts_panics() {
-    let payload = std::panic::catch_unwind(|| Retry::new(0, |_: &()| true))
-        .err()
-        .expect("panics");
+    let payload = std::panic::catch_unwind(|| Retry::new(0, |_: &()| true)).expect_err("panics");
     common::assert_panic_message(&*payload, "aiokit::Retry::new");
 }
 
