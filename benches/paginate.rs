@@ -3,7 +3,9 @@
 //! * `paginate_overhead`: 200 in-memory pages of 100 `u64`s, summed. Items per
 //!   second through `paginate` (default and `.prefetch(1)`) against a
 //!   hand-written `while let Some(cursor)` loop calling the same `fetch`, and
-//!   the `try_unfold` + `try_flatten` stream octocrab builds. Every contender
+//!   the `try_unfold` + `try_flatten` stream octocrab builds. `paginate`
+//!   tracks cursors for repeats by default (one hash insert per page);
+//!   `paginate_on_repeat_allow` turns that off, like the loop. Every contender
 //!   builds the same pages (the `Vec` allocation is part of `fetch`).
 //! * `paginate_latency`: 50 pages of 10 items; every request takes 5 ms (an
 //!   `async_io::Timer`), and the consumer spends 5 ms per page (awaiting a
@@ -85,6 +87,12 @@ fn overhead(c: &mut Criterion) {
     group.bench_function("paginate", |b| {
         b.iter(|| {
             let items = aiokit::paginate(0, fetch_memory);
+            assert_eq!(futures::executor::block_on(sum_stream(items)), expected)
+        })
+    });
+    group.bench_function("paginate_on_repeat_allow", |b| {
+        b.iter(|| {
+            let items = aiokit::paginate(0, fetch_memory).on_repeat(aiokit::OnRepeat::Allow);
             assert_eq!(futures::executor::block_on(sum_stream(items)), expected)
         })
     });

@@ -13,6 +13,9 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
+//! | an `async def` generator over pages / Octokit `paginate.iterator` | [`paginate()`] (cursor, token, next URL), [`paginate_numbered()`] (page number, offset) |
+//! | `for page in paginator.paginate()` (boto3) | [`Paginate::pages`] |
+//! | prefetching the next page / fetching pages concurrently | `.prefetch(k)` on either |
 //!
 //! # Semantics at a glance
 //!

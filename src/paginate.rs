@@ -499,40 +499,69 @@ pub struct Paginate<C, F, Fut, T, E> {
 impl<C, F, Fut, T, E> Unpin for Paginate<C, F, Fut, T, E> {}
 
 /// Polls an item stream: the shared body of [`Paginate`] and
-/// [`PaginateNumbered`].
+/// [`PaginateNumbered`]. The fast path (an item of the current page, nothing
+/// in flight) is inlined into the caller; the rest, once per page, is not.
 macro_rules! poll_items {
     ($this:ident, $cx:ident) => {{
-        if $this.terminated {
-            return Poll::Ready(None);
-        }
-        let mut pages = 0;
-        loop {
-            $this.core.drive($cx, !$this.current.as_slice().is_empty());
+        // Nothing to drive: every start happens right after a page is taken,
+        // in `poll_items_slow`.
+        if $this.core.is_idle() {
             if let Some(item) = $this.current.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
-            match $this.core.pop() {
-                Some(Ok(page)) => {
-                    $this.current = page.items.into_iter();
-                    pages += 1;
-                    if pages == PAGES_PER_POLL {
-                        $cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                }
-                Some(Err(error)) => {
-                    // An error is always the last thing a stream yields.
-                    $this.terminated = $this.core.is_finished();
-                    return Poll::Ready(Some(Err(error)));
-                }
-                None if $this.core.is_finished() => {
-                    $this.terminated = true;
-                    return Poll::Ready(None);
-                }
-                None => return Poll::Pending,
-            }
         }
+        poll_items_slow(
+            &mut $this.core,
+            &mut $this.current,
+            &mut $this.terminated,
+            $cx,
+        )
     }};
+}
+
+#[inline(never)]
+fn poll_items_slow<C, F, Fut, O, T, E, M>(
+    core: &mut Core<C, F, Fut, O, T, E, M>,
+    current: &mut std::vec::IntoIter<T>,
+    terminated: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<T, PageError<E, C>>>>
+where
+    C: Clone,
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    M: pager::Mode<C, O, Item = T>,
+{
+    if *terminated {
+        return Poll::Ready(None);
+    }
+    let mut pages = 0;
+    loop {
+        core.drive(cx, !current.as_slice().is_empty());
+        if let Some(item) = current.next() {
+            return Poll::Ready(Some(Ok(item)));
+        }
+        match core.pop() {
+            Some(Ok(page)) => {
+                *current = page.items.into_iter();
+                pages += 1;
+                if pages == PAGES_PER_POLL {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+            Some(Err(error)) => {
+                // An error is always the last thing a stream yields.
+                *terminated = core.is_finished();
+                return Poll::Ready(Some(Err(error)));
+            }
+            None if core.is_finished() => {
+                *terminated = true;
+                return Poll::Ready(None);
+            }
+            None => return Poll::Pending,
+        }
+    }
 }
 
 /// The builder methods shared by [`Paginate`] and [`PaginateNumbered`].
@@ -804,6 +833,7 @@ where
 {
     type Item = Result<T, PageError<E, C>>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         poll_items!(this, cx)
@@ -1051,6 +1081,7 @@ where
 {
     type Item = Result<T, PageError<E, C>>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         poll_items!(this, cx)

@@ -842,3 +842,37 @@ fn http_repeated_cursor() {
         assert!(got[0].is_ok());
     });
 }
+
+#[test]
+fn a_panic_in_fetch_propagates() {
+    let mut items = aiokit::paginate(0u32, |page| async move {
+        if page == 1 {
+            panic!("fetch exploded");
+        }
+        Ok::<_, ()>(Page::next([page], page + 1))
+    });
+    let waker = CountingWaker::new();
+    assert_eq!(
+        poll_once(&mut items.next(), &waker),
+        Poll::Ready(Some(Ok(0)))
+    );
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        poll_once(&mut items.next(), &waker)
+    }))
+    .expect_err("panics");
+    common::assert_panic_message(&*payload, "fetch exploded");
+}
+
+#[test]
+fn endless_empty_pages_yield_to_the_executor() {
+    // Every page is empty with a fresh cursor: the stream never ends, but a
+    // poll returns (Pending, waking itself) instead of looping forever.
+    let mut items = aiokit::paginate(0u64, |page| async move {
+        Ok::<Page<u8, u64>, ()>(Page::next([], page + 1))
+    });
+    let waker = CountingWaker::new();
+    assert!(poll_once(&mut items.next(), &waker).is_pending());
+    assert_eq!(waker.count(), 1);
+    assert!(poll_once(&mut items.next(), &waker).is_pending());
+    assert_eq!(waker.count(), 2);
+}

@@ -54,7 +54,8 @@ where
     type Item = T;
 
     fn on_start(&mut self, cursor: &C) -> Option<C> {
-        if self.on_repeat != OnRepeat::Allow && !self.seen.contains(cursor) {
+        // Later cursors are recorded as they arrive, in `on_page`.
+        if self.on_repeat != OnRepeat::Allow && self.seen.is_empty() {
             self.seen.insert(cursor.clone());
         }
         None
@@ -63,7 +64,9 @@ where
     fn on_page(&mut self, _: Option<C>, page: Page<T, C>) -> (Option<Page<T, C>>, Next<C>) {
         let next = match &page.next_cursor {
             None => Next::Done,
-            Some(cursor) if self.on_repeat != OnRepeat::Allow && self.seen.contains(cursor) => {
+            Some(cursor)
+                if self.on_repeat != OnRepeat::Allow && !self.seen.insert(cursor.clone()) =>
+            {
                 match self.on_repeat {
                     OnRepeat::Stop => Next::Done,
                     _ => Next::Repeated(cursor.clone()),
@@ -113,12 +116,9 @@ enum Upcoming<C> {
     Done,
 }
 
-enum SlotState<Fut> {
-    /// Waiting for the rate limit or a retry backoff before calling `fetch`.
-    #[cfg(feature = "time")]
-    Delayed(async_io::Timer),
-    Running(Pin<Box<Fut>>),
-}
+/// A request's future, pinned in an allocation that is reused from request
+/// to request (`None` between requests).
+type FutBox<Fut> = Pin<Box<Option<Fut>>>;
 
 /// One page's request, in page order.
 struct Slot<C, Fut, O, E> {
@@ -126,7 +126,10 @@ struct Slot<C, Fut, O, E> {
     after: Option<C>,
     #[cfg(feature = "time")]
     attempts: u32,
-    state: SlotState<Fut>,
+    /// Waiting for the rate limit or a retry backoff before calling `fetch`.
+    #[cfg(feature = "time")]
+    delay: Option<async_io::Timer>,
+    fut: FutBox<Fut>,
     result: Option<Result<O, E>>,
 }
 
@@ -165,6 +168,7 @@ pub(crate) struct Core<C, F, Fut, O, T, E, M> {
     upcoming: Upcoming<C>,
     slots: VecDeque<Slot<C, Fut, O, E>>,
     ready: VecDeque<Result<Page<T, C>, PageError<E, C>>>,
+    spare: Vec<FutBox<Fut>>,
     prefetch: usize,
     max_pages: usize,
     max_items: usize,
@@ -185,6 +189,7 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
             upcoming: Upcoming::Known(first),
             slots: VecDeque::new(),
             ready: VecDeque::new(),
+            spare: Vec::new(),
             prefetch: 0,
             max_pages: usize::MAX,
             max_items: usize::MAX,
@@ -235,6 +240,12 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
             next_allowed: None,
             closed: false,
         });
+    }
+
+    /// No request is in flight or waiting to start.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.slots.is_empty()
     }
 
     /// No page will ever be yielded again.
@@ -291,29 +302,37 @@ where
             self.upcoming = Upcoming::Known(after.clone());
         }
         self.pages_started += 1;
+        let mut fut = self.spare.pop().unwrap_or_else(|| Box::pin(None));
         #[cfg(feature = "time")]
-        let state = match &mut self.gate {
-            Some(gate) => Self::delayed(gate, Instant::now()),
-            None => SlotState::Running(Box::pin((self.fetch)(cursor.clone()))),
-        };
+        let delay = self
+            .gate
+            .as_mut()
+            .map(|gate| Self::delay(gate, Instant::now()));
+        #[cfg(feature = "time")]
+        let run_now = delay.is_none();
         #[cfg(not(feature = "time"))]
-        let state = SlotState::Running(Box::pin((self.fetch)(cursor.clone())));
+        let run_now = true;
+        if run_now {
+            fut.set(Some((self.fetch)(cursor.clone())));
+        }
         self.slots.push_back(Slot {
             cursor,
             after,
             #[cfg(feature = "time")]
             attempts: 1,
-            state,
+            #[cfg(feature = "time")]
+            delay,
+            fut,
             result: None,
         });
     }
 
-    /// A slot that calls `fetch` once the gate allows it, at or after `earliest`.
+    /// A timer for the first start the gate allows at or after `earliest`.
     #[cfg(feature = "time")]
-    fn delayed(gate: &mut Gate, earliest: Instant) -> SlotState<Fut> {
+    fn delay(gate: &mut Gate, earliest: Instant) -> async_io::Timer {
         match gate.reserve(earliest) {
-            Some(start) => SlotState::Delayed(async_io::Timer::at(start)),
-            None => SlotState::Delayed(async_io::Timer::never()),
+            Some(start) => async_io::Timer::at(start),
+            None => async_io::Timer::never(),
         }
     }
 
@@ -327,37 +346,47 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Result<O, E>> {
         loop {
-            match &mut slot.state {
-                #[cfg(feature = "time")]
-                SlotState::Delayed(timer) => {
-                    if Pin::new(timer).poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    slot.state = SlotState::Running(Box::pin(fetch(slot.cursor.clone())));
+            #[cfg(feature = "time")]
+            if let Some(timer) = &mut slot.delay {
+                if Pin::new(timer).poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-                SlotState::Running(fut) => {
-                    let error = match fut.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(output)) => return Poll::Ready(Ok(output)),
-                        Poll::Ready(Err(error)) => error,
-                    };
-                    #[cfg(feature = "time")]
-                    if let Some(retry) = retry {
-                        if slot.attempts < retry.max_attempts && (retry.retryable)(&error) {
-                            let earliest =
-                                Instant::now().checked_add(retry.backoff_after(slot.attempts));
-                            slot.attempts += 1;
-                            slot.state = match (earliest, gate.as_mut()) {
-                                (None, _) => SlotState::Delayed(async_io::Timer::never()),
-                                (Some(at), Some(gate)) => Self::delayed(gate, at),
-                                (Some(at), None) => SlotState::Delayed(async_io::Timer::at(at)),
-                            };
-                            continue;
-                        }
-                    }
-                    return Poll::Ready(Err(error));
+                slot.delay = None;
+                slot.fut.set(Some(fetch(slot.cursor.clone())));
+            }
+            let fut = slot
+                .fut
+                .as_mut()
+                .as_pin_mut()
+                .expect("a request is running");
+            let error = match fut.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(output)) => {
+                    slot.fut.set(None);
+                    return Poll::Ready(Ok(output));
+                }
+                Poll::Ready(Err(error)) => {
+                    slot.fut.set(None);
+                    error
+                }
+            };
+            #[cfg(feature = "time")]
+            if let Some(retry) = retry {
+                if slot.attempts < retry.max_attempts && (retry.retryable)(&error) {
+                    slot.attempts += 1;
+                    slot.delay = Some(
+                        match Instant::now().checked_add(retry.backoff_after(slot.attempts - 1)) {
+                            None => async_io::Timer::never(),
+                            Some(at) => match gate {
+                                Some(gate) => Self::delay(gate, at),
+                                None => async_io::Timer::at(at),
+                            },
+                        },
+                    );
+                    continue;
                 }
             }
+            return Poll::Ready(Err(error));
         }
     }
 
@@ -403,6 +432,7 @@ where
     }
 
     fn finish_slot(&mut self, slot: Slot<C, Fut, O, E>) {
+        self.spare.push(slot.fut);
         let output = match slot.result.expect("finished slot") {
             Ok(output) => output,
             Err(error) => {
