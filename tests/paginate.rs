@@ -876,3 +876,55 @@ fn endless_empty_pages_yield_to_the_executor() {
     assert!(poll_once(&mut items.next(), &waker).is_pending());
     assert_eq!(waker.count(), 2);
 }
+
+#[test]
+fn max_items_drops_requests_in_flight_and_retries_do_not_count_as_pages() {
+    matrix(|| async {
+        let drops = DropCounter::new();
+        let started = Counter::default();
+        let (d, s) = (drops.clone(), started.clone());
+        let mut items = aiokit::paginate_numbered(
+            0u32,
+            |p| p + 1,
+            move |page| {
+                s.bump();
+                let guard = d.guard();
+                async move {
+                    if page > 0 {
+                        common::pending_guarded::<()>(guard).await;
+                    }
+                    Ok::<_, ()>(vec![page, page])
+                }
+            },
+        )
+        .prefetch(3)
+        .max_items(2);
+        assert_eq!(items.next().await, Some(Ok(0)));
+        assert_eq!(items.next().await, Some(Ok(0)));
+        assert_eq!(items.next().await, None);
+        assert_eq!(started.get(), 3);
+        assert_eq!(
+            drops.get(),
+            3,
+            "pages 1 and 2 were dropped once the cap was reached"
+        );
+
+        let calls = Counter::default();
+        let c = calls.clone();
+        let n = aiokit::paginate(0u32, move |page| {
+            let call = c.bump();
+            async move {
+                if call % 2 == 1 {
+                    Err("flaky")
+                } else {
+                    Ok(Page::next([page], page + 1))
+                }
+            }
+        })
+        .retry(Retry::new(2, |_: &&str| true).backoff(Duration::ZERO))
+        .max_pages(3)
+        .count()
+        .await;
+        assert_eq!((n, calls.get()), (3, 6));
+    });
+}

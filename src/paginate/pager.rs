@@ -137,28 +137,25 @@ struct Slot<C, Fut, O, E> {
 #[cfg(feature = "time")]
 struct Gate {
     interval: Duration,
-    /// `None` before the first request.
-    next_allowed: Option<Instant>,
-    /// The interval overflowed `Instant`: no later request may start.
-    closed: bool,
+    /// When the last request started; `None` before the first.
+    last: Option<Instant>,
 }
 
 #[cfg(feature = "time")]
 impl Gate {
-    /// Books the earliest start at or after `earliest`; `None` means never.
-    fn reserve(&mut self, earliest: Instant) -> Option<Instant> {
-        if self.closed {
-            return None;
+    /// Starts a request now if the interval allows it, or returns a timer for
+    /// the moment it will.
+    fn try_start(&mut self, now: Instant) -> Result<(), async_io::Timer> {
+        if let Some(last) = self.last {
+            match last.checked_add(self.interval) {
+                // `interval` overflows `Instant`: no second request, ever.
+                None => return Err(async_io::Timer::never()),
+                Some(allowed) if now < allowed => return Err(async_io::Timer::at(allowed)),
+                Some(_) => {}
+            }
         }
-        let start = match self.next_allowed {
-            Some(allowed) if allowed > earliest => allowed,
-            _ => earliest,
-        };
-        match start.checked_add(self.interval) {
-            Some(next) => self.next_allowed = Some(next),
-            None => self.closed = true,
-        }
-        Some(start)
+        self.last = Some(now);
+        Ok(())
     }
 }
 
@@ -237,8 +234,7 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
     pub(crate) fn set_min_interval(&mut self, interval: Duration) {
         self.gate = Some(Gate {
             interval,
-            next_allowed: None,
-            closed: false,
+            last: None,
         });
     }
 
@@ -307,7 +303,7 @@ where
         let delay = self
             .gate
             .as_mut()
-            .map(|gate| Self::delay(gate, Instant::now()));
+            .and_then(|gate| gate.try_start(Instant::now()).err());
         #[cfg(feature = "time")]
         let run_now = delay.is_none();
         #[cfg(not(feature = "time"))]
@@ -327,15 +323,6 @@ where
         });
     }
 
-    /// A timer for the first start the gate allows at or after `earliest`.
-    #[cfg(feature = "time")]
-    fn delay(gate: &mut Gate, earliest: Instant) -> async_io::Timer {
-        match gate.reserve(earliest) {
-            Some(start) => async_io::Timer::at(start),
-            None => async_io::Timer::never(),
-        }
-    }
-
     /// Polls one unfinished slot until it has a result or is pending.
     #[cfg_attr(not(feature = "time"), allow(clippy::never_loop, unused_variables))]
     fn poll_slot(
@@ -350,6 +337,13 @@ where
             if let Some(timer) = &mut slot.delay {
                 if Pin::new(timer).poll(cx).is_pending() {
                     return Poll::Pending;
+                }
+                if let Some(gate) = gate.as_mut() {
+                    // Another request may have started since this timer was set.
+                    if let Err(later) = gate.try_start(Instant::now()) {
+                        slot.delay = Some(later);
+                        continue;
+                    }
                 }
                 slot.delay = None;
                 slot.fut.set(Some(fetch(slot.cursor.clone())));
@@ -374,13 +368,11 @@ where
             if let Some(retry) = retry {
                 if slot.attempts < retry.max_attempts && (retry.retryable)(&error) {
                     slot.attempts += 1;
+                    // The rate limit is checked when this timer fires.
                     slot.delay = Some(
                         match Instant::now().checked_add(retry.backoff_after(slot.attempts - 1)) {
                             None => async_io::Timer::never(),
-                            Some(at) => match gate {
-                                Some(gate) => Self::delay(gate, at),
-                                None => async_io::Timer::at(at),
-                            },
+                            Some(at) => async_io::Timer::at(at),
                         },
                     );
                     continue;
