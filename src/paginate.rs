@@ -479,7 +479,7 @@ where
             fetch,
             CursorMode {
                 on_repeat: OnRepeat::Error,
-                seen: HashSet::new(),
+                seen: HashSet::with_hasher(pager::SeenState::new()),
             },
         ),
         current: Vec::new().into_iter(),
