@@ -596,6 +596,14 @@ macro_rules! common_builders {
         /// assert_eq!(items.next().await, Some(Ok(0)));
         /// // Page 1 was requested as soon as page 0 arrived.
         /// assert_eq!(requested.get(), 2);
+        ///
+        /// // Page numbers: up to 4 requests at once, items in page order.
+        /// let numbered = aiokit::paginate_numbered(1u32, |page| page + 1, |page| async move {
+        ///     Ok::<_, ()>(if page <= 8 { vec![page] } else { vec![] })
+        /// })
+        /// .prefetch(4);
+        /// let pages: Vec<u32> = numbered.map(Result::unwrap).collect().await;
+        /// assert_eq!(pages, [1, 2, 3, 4, 5, 6, 7, 8]);
         /// # });
         /// ```
         #[track_caller]
@@ -629,6 +637,12 @@ macro_rules! common_builders {
         /// .max_items(15);
         /// assert_eq!(items.count().await, 15);
         /// assert_eq!(requested.get(), 2);
+        ///
+        /// let numbered = aiokit::paginate_numbered(0u32, |page| page + 1, |page| async move {
+        ///     Ok::<_, ()>(vec![page; 10])
+        /// })
+        /// .max_items(25);
+        /// assert_eq!(numbered.count().await, 25);
         /// # });
         /// ```
         #[track_caller]
@@ -656,6 +670,12 @@ macro_rules! common_builders {
         /// .max_pages(3);
         /// let pages: Vec<_> = items.map(Result::unwrap).collect().await;
         /// assert_eq!(pages, [0, 1, 2]);
+        ///
+        /// let numbered = aiokit::paginate_numbered(0u32, |page| page + 1, |page| async move {
+        ///     Ok::<_, ()>(vec![page])
+        /// })
+        /// .max_pages(2);
+        /// assert_eq!(numbered.count().await, 2);
         /// # });
         /// ```
         #[track_caller]

@@ -928,3 +928,44 @@ fn max_items_drops_requests_in_flight_and_retries_do_not_count_as_pages() {
         assert_eq!((n, calls.get()), (3, 6));
     });
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever order the requests finish in: items come in page order, the
+    /// stream stops at the first empty page, at most `k` requests run at once
+    /// and at most `k - 1` go past the end.
+    #[test]
+    fn numbered_prefetch_orderings(
+        k in 1usize..6,
+        full in 0u32..12,
+        delays in proptest::collection::vec(0u8..6, 24),
+    ) {
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (s, f, m) = (started.clone(), in_flight.clone(), most.clone());
+        let items: Vec<u32> = futures::executor::block_on(
+            aiokit::paginate_numbered(0u32, |p| p + 1, move |page| {
+                s.lock().unwrap().push(page);
+                m.fetch_max(f.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                let f = f.clone();
+                let delay = delays[page as usize % delays.len()];
+                async move {
+                    for _ in 0..delay {
+                        yield_now().await;
+                    }
+                    f.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, ()>(if page < full { vec![page * 2, page * 2 + 1] } else { vec![] })
+                }
+            })
+            .prefetch(k)
+            .try_collect(),
+        )
+        .unwrap();
+        proptest::prop_assert_eq!(items, (0..full * 2).collect::<Vec<_>>());
+        let started = started.lock().unwrap();
+        proptest::prop_assert!(started.iter().filter(|&&p| p > full).count() < k);
+        proptest::prop_assert!(most.load(Ordering::SeqCst) <= k);
+    }
+}
