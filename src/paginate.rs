@@ -761,7 +761,7 @@ macro_rules! common_builders {
 impl<C, F, Fut, T, E> Paginate<C, F, Fut, T, E> {
     common_builders!(
         "Paginate",
-        "With `k` pages, up to `k` pages wait, arrived or in flight, while the consumer is on the current page; since each cursor arrives with the page before it, one request is in flight at a time, and it starts the moment its cursor is known."
+        "With `k` pages, up to `k` pages wait, arrived or in flight, while the consumer is on the current page; since each cursor arrives with the page before it, one request is in flight at a time, and it starts the moment its cursor arrives if the window has room (otherwise as soon as the consumer moves on to the next page)."
     );
 
     /// Chooses what happens when the API hands back a cursor this stream has
