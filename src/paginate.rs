@@ -380,8 +380,11 @@ impl<E> fmt::Debug for Retry<E> {
 ///   [`Paginate::max_items`] and [`Paginate::max_pages`] stop early;
 ///   [`Paginate::min_interval`] spaces requests out.
 ///
-/// For page-number and offset APIs, whose cursors are known in advance and can
-/// be requested concurrently, see [`paginate_numbered()`].
+/// Cursors are `Clone + Eq + Hash` (strings, integers, URLs, or a struct of
+/// them): a clone goes into each request, one into the error, and one into
+/// the set of requested cursors. For page-number and offset APIs, whose
+/// cursors are known in advance and can be requested concurrently, see
+/// [`paginate_numbered()`].
 ///
 /// # Cancellation
 ///
