@@ -184,6 +184,52 @@ async fn race_section() {
     println!("   {failed}: {:?} (input order)", failed.errors());
 }
 
+async fn paginate_section() {
+    println!("== paginate: an async generator over pages, as a Stream");
+    // A stand-in API: 5 pages of 3 items behind opaque tokens, 20 ms a page.
+    let fetch = |token: Option<String>| async move {
+        let page: u32 = token.map_or(0, |t| t.trim_start_matches("tok").parse().unwrap());
+        async_io::Timer::after(Duration::from_millis(20)).await;
+        let items = (page * 3..page * 3 + 3).collect::<Vec<u32>>();
+        Ok::<_, String>(if page < 4 {
+            aiokit::Page::next(items, Some(format!("tok{}", page + 1)))
+        } else {
+            aiokit::Page::last(items)
+        })
+    };
+    let start = Instant::now();
+    let mut items = aiokit::paginate(None, fetch).prefetch(1);
+    let mut seen = Vec::new();
+    while let Some(item) = items.next().await {
+        seen.push(item.unwrap());
+        if seen.len() % 3 == 0 {
+            // 20 ms of work per page, while the next page is on its way.
+            async_io::Timer::after(Duration::from_millis(20)).await;
+        }
+    }
+    println!(
+        "   {} items from 5 pages in {:?} (about 120 ms with prefetch, 200 ms without)",
+        seen.len(),
+        start.elapsed()
+    );
+
+    let numbered = aiokit::paginate_numbered(
+        1,
+        |page| page + 1,
+        |page: u32| async move {
+            async_io::Timer::after(Duration::from_millis(20)).await;
+            Ok::<_, String>(if page <= 6 { vec![page] } else { vec![] })
+        },
+    )
+    .prefetch(4);
+    let start = Instant::now();
+    let pages: Vec<u32> = numbered.map(Result::unwrap).collect().await;
+    println!(
+        "   page numbers, 4 at a time: {pages:?} in {:?}",
+        start.elapsed()
+    );
+}
+
 fn main() {
     // The panic in the gather_settled section is caught and reported; keep
     // the default hook from printing it as if the program had crashed.
@@ -196,5 +242,6 @@ fn main() {
         race_section().await;
         time_section().await;
         to_thread_section().await;
+        paginate_section().await;
     });
 }

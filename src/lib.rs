@@ -23,6 +23,9 @@
 //! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | `to_thread_cancellable(\|token\| ...)`, `token.is_cancelled()` |
 //! | `Promise.race` / `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race()`], or `(fa(), fb()).first_completed()` ([`RaceExt`]); the losers are dropped |
 //! | `Promise.any` | [`race_ok()`], or `(fa(), fb()).first_ok()` ([`RaceExt`]) |
+//! | an `async def` generator over pages / Octokit `paginate.iterator` | [`paginate()`] (cursor, token, next URL), [`paginate_numbered()`] (page number, offset) |
+//! | `for page in paginator.paginate()` (boto3) | [`Paginate::pages`] |
+//! | prefetching the next page / fetching pages concurrently | `.prefetch(k)` on either |
 //!
 //! # Semantics at a glance
 //!
@@ -97,6 +100,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+mod paginate;
 mod race;
 #[cfg(feature = "thread")]
 mod thread;
@@ -107,6 +111,11 @@ mod utils;
 pub use crate::gather::{
     AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
     as_completed, gather, gather_settled, try_gather,
+};
+#[cfg(feature = "time")]
+pub use crate::paginate::Retry;
+pub use crate::paginate::{
+    OnRepeat, Page, PageError, Pages, Paginate, PaginateNumbered, paginate, paginate_numbered,
 };
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 

@@ -1,0 +1,131 @@
+//! Paginating a real JSON HTTP API: `cargo run --example paginate_http`.
+//!
+//! The process starts a tiny_http server on 127.0.0.1 (a free port) serving a
+//! list of 23 items through four kinds of pagination, then reads it with
+//! `aiokit::paginate` / `aiokit::paginate_numbered`, using ureq (a blocking
+//! HTTP client, run on blocking's thread pool) and serde_json. Nothing needs
+//! installing and nothing leaves the machine.
+
+#[path = "../tests/paginate_server/mod.rs"]
+mod server;
+
+use std::time::{Duration, Instant};
+
+use aiokit::{OnRepeat, Page, Retry};
+use futures::{StreamExt, TryStreamExt};
+use server::{Api, CursorPage, HttpError, Item};
+
+/// One page of the cursor endpoint: `{"items": [...], "next": "c10"}`.
+async fn cursor_page(
+    api: &Api,
+    cursor: String,
+    fail: &str,
+) -> Result<Page<Item, String>, HttpError> {
+    let url = api.url(&format!("/items?cursor={cursor}&limit=5&fail={fail}"));
+    let (page, _) = server::get_json::<CursorPage>(url).await?;
+    Ok(match page.next {
+        Some(next) => Page::next(page.items, next),
+        None => Page::last(page.items),
+    })
+}
+
+fn ids(items: &[Item]) -> Vec<u32> {
+    items.iter().map(|item| item.id).collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let api = server::start();
+    println!("serving {}", api.base);
+    smol::block_on(async {
+        println!("== an opaque cursor, one page prefetched");
+        let mut pages = aiokit::paginate(String::new(), |cursor| cursor_page(&api, cursor, ""))
+            .prefetch(1)
+            .pages();
+        while let Some(page) = pages.try_next().await? {
+            println!("   {:?} then {:?}", ids(&page.items), page.next_cursor);
+        }
+
+        println!("== page numbers, 3 requests at a time, in page order");
+        let start = Instant::now();
+        let before = api.requests();
+        let items: Vec<Item> = aiokit::paginate_numbered(
+            1u32,
+            |page| page + 1,
+            |page| {
+                let url = api.url(&format!("/numbered?page={page}&per_page=4"));
+                async move { Ok::<_, HttpError>(server::get_json::<Vec<Item>>(url).await?.0) }
+            },
+        )
+        .page_size(4)
+        .prefetch(3)
+        .try_collect()
+        .await?;
+        println!(
+            "   {} items in {:?} with {} requests: {:?}",
+            items.len(),
+            start.elapsed(),
+            api.requests() - before,
+            ids(&items)
+        );
+
+        println!("== a Link: <...>; rel=\"next\" header, at most 10 items");
+        let first = api.url("/linked?page=1&per_page=6");
+        let items: Vec<Item> = aiokit::paginate(first, |url| async move {
+            let (items, next) = server::get_json::<Vec<Item>>(url).await?;
+            Ok::<_, HttpError>(match next {
+                Some(next) => Page::next(items, next),
+                None => Page::last(items),
+            })
+        })
+        .max_items(10)
+        .try_collect()
+        .await?;
+        println!("   {:?}", ids(&items));
+
+        println!("== a failing page: the error names its cursor, resume from it");
+        let mut items = aiokit::paginate(String::new(), |cursor| cursor_page(&api, cursor, "c15"))
+            .retry(
+                Retry::new(2, |e: &HttpError| e.status == Some(503))
+                    .backoff(Duration::from_millis(10)),
+            );
+        let mut got = Vec::new();
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(item) => got.push(item),
+                Err(error) => {
+                    println!("   after {} items: {error}", got.len());
+                    let cursor = error.into_cursor();
+                    let rest: Vec<Item> =
+                        aiokit::paginate(cursor.clone(), |c| cursor_page(&api, c, ""))
+                            .try_collect()
+                            .await?;
+                    println!("   resumed at {cursor:?}: {} more items", rest.len());
+                    got.extend(rest);
+                }
+            }
+        }
+        assert_eq!(ids(&got), (0..server::TOTAL).collect::<Vec<_>>());
+
+        println!("== an API whose cursors cycle a -> b -> a");
+        let fetch = |cursor: String| {
+            let url = api.url(&format!("/loop?cursor={cursor}"));
+            async move {
+                let (page, _) = server::get_json::<CursorPage>(url).await?;
+                Ok::<_, HttpError>(Page::next(page.items, page.next.unwrap_or_default()))
+            }
+        };
+        let outcome: Vec<_> = aiokit::paginate("a".to_string(), fetch).collect().await;
+        for item in &outcome {
+            match item {
+                Ok(item) => println!("   {}", item.name),
+                Err(error) => println!("   {error}"),
+            }
+        }
+        let quiet = aiokit::paginate("s".to_string(), fetch)
+            .on_repeat(OnRepeat::Stop)
+            .count()
+            .await;
+        println!("   with OnRepeat::Stop a repeating token just ends the stream: {quiet} item");
+        Ok(())
+    })
+}
