@@ -1,10 +1,11 @@
 //! The asyncio and JavaScript `Promise` toolbox for Rust, on any executor.
 //!
 //! aiokit brings the async tools Python and JavaScript developers reach for
-//! every day (`asyncio.gather`, `Promise.allSettled`, `asyncio.as_completed`,
-//! bounded concurrency) to any Rust executor: smol, async-io, tokio,
-//! `futures::executor`, or your own. Every combinator polls its children
-//! inside the task that awaits it; nothing is spawned.
+//! every day to any Rust executor (smol, async-io, tokio, `futures::executor`,
+//! or your own): `gather`, `try_gather`, `gather_settled`, `as_completed` and
+//! concurrency limits, `race` and `race_ok`, `timeout` and `sleep`, `paginate`
+//! for paginated APIs, and `to_thread` for blocking calls. Every combinator
+//! polls its children inside the task that awaits it; nothing is spawned.
 //!
 //! | Python / JavaScript | aiokit |
 //! |---|---|
@@ -66,6 +67,43 @@
 //! .await;
 //! let (ok, failed) = Settled::split(outcomes);
 //! assert_eq!((ok, failed.len()), (vec![10, 5], 1));
+//! # });
+//! ```
+//!
+//! # Blocking code: `to_thread`
+//!
+//! `to_thread(f)` runs a blocking closure on the `blocking` crate's thread pool and
+//! resolves to its return value; its panic resumes in the awaiting task.
+//! Dropping the future does not stop a closure that is already running (as in
+//! asyncio); `to_thread_cancellable` hands the closure a `CancelToken` that turns
+//! cancelled when the future is dropped or times out. `ThreadLimiter::new(n)`
+//! keeps at most `n` closures running, first come first served, and `Unblock`
+//! turns an `Iterator`, `Read` or `Write` into a `Stream`, `AsyncRead` or
+//! `AsyncWrite`. Note: `blocking` 1.7.0 keeps idle pool threads alive (1.6.2
+//! retired them after 500 ms); see the `to_thread` docs.
+//!
+//! # Paginating an API
+//!
+//! `paginate` turns "request a page, yield its items, follow the cursor" into a
+//! `Stream` (lazy, fused, every `StreamExt` combinator works). Errors carry the
+//! cursor of the failed page for resuming; repeated cursors end the stream instead
+//! of looping; `.prefetch(k)`, `.max_items(n)`, `.retry(..)`, `.min_interval(d)`
+//! are one call each. `cargo run --example paginate_http` runs it against a real
+//! JSON HTTP server on 127.0.0.1.
+//!
+//! ```
+//! use aiokit::Page;
+//! use futures_lite::StreamExt;
+//!
+//! # futures_lite::future::block_on(async {
+//! // GET /items?cursor=... -> {"items": [...], "next": "..."}
+//! let items = aiokit::paginate(0u32, |cursor| async move {
+//!     let items = vec![cursor * 2, cursor * 2 + 1];
+//!     Ok::<_, std::io::Error>(if cursor < 2 { Page::next(items, cursor + 1) } else { Page::last(items) })
+//! })
+//! .prefetch(1);
+//! let all: Vec<u32> = items.map(Result::unwrap).collect().await;
+//! assert_eq!(all, [0, 1, 2, 3, 4, 5]);
 //! # });
 //! ```
 //!
