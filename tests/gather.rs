@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
@@ -16,8 +14,6 @@ use futures::FutureExt as _;
 use futures::StreamExt as _;
 use futures::channel::oneshot;
 use proptest::prelude::*;
-
-type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Panics with `message`; typed, so the compiler sees no unreachable code.
 fn explode<T>(message: &str) -> T {
@@ -34,25 +30,6 @@ fn smoke() {
         let out = gather((0..5).map(|i| async move { i * 2 })).await;
         assert_eq!(out, [0, 2, 4, 6, 8]);
     });
-}
-
-/// Children that complete in the given order: child `i` waits on its own
-/// channel, and a driver sends on them in `order`, yielding between sends.
-fn staged<T: Send + 'static>(values: Vec<T>, order: Vec<usize>) -> (Vec<BoxFut<T>>, BoxFut<()>) {
-    let (senders, receivers): (Vec<_>, Vec<_>) = values.iter().map(|_| oneshot::channel()).unzip();
-    let mut values: Vec<Option<T>> = values.into_iter().map(Some).collect();
-    let mut senders: Vec<Option<oneshot::Sender<T>>> = senders.into_iter().map(Some).collect();
-    let children = receivers
-        .into_iter()
-        .map(|rx| Box::pin(async move { rx.await.expect("sender kept") }) as BoxFut<T>)
-        .collect();
-    let driver = Box::pin(async move {
-        for i in order {
-            yield_now().await;
-            let _ = senders[i].take().unwrap().send(values[i].take().unwrap());
-        }
-    });
-    (children, driver)
 }
 
 #[test]

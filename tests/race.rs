@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::future::{Future, pending, ready};
+use std::future::{pending, ready};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::task::{Poll, Waker};
@@ -18,8 +17,6 @@ use futures::FutureExt as _;
 use futures::channel::oneshot;
 use futures::future::FusedFuture;
 use proptest::prelude::*;
-
-type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 #[test]
 fn smoke() {
@@ -76,32 +73,6 @@ impl Gate {
     fn polls(&self) -> usize {
         self.polls.load(Ordering::SeqCst)
     }
-}
-
-/// Children that complete in the given order: child `i` waits on its own
-/// channel, and a driver sends on them in `order`, yielding between sends.
-fn staged<T: Send + 'static>(values: Vec<T>, order: Vec<usize>) -> (Vec<BoxFut<T>>, BoxFut<()>) {
-    let (senders, receivers): (Vec<_>, Vec<_>) = values.iter().map(|_| oneshot::channel()).unzip();
-    let mut values: Vec<Option<T>> = values.into_iter().map(Some).collect();
-    let mut senders: Vec<Option<oneshot::Sender<T>>> = senders.into_iter().map(Some).collect();
-    let children = receivers
-        .into_iter()
-        .map(|rx| {
-            Box::pin(async move { rx.await.unwrap_or_else(|_| pending_forever()) }) as BoxFut<T>
-        })
-        .collect();
-    let driver = Box::pin(async move {
-        for i in order {
-            yield_now().await;
-            // The race may be over and the receiver dropped: that is fine.
-            let _ = senders[i].take().unwrap().send(values[i].take().unwrap());
-        }
-    });
-    (children, driver)
-}
-
-fn pending_forever<T>() -> T {
-    unreachable!("the sender is only dropped after sending")
 }
 
 #[test]

@@ -210,3 +210,36 @@ pub fn assert_panic_message(payload: &(dyn std::any::Any + Send), expected: &str
         "panic message {message:?} does not contain {expected:?}"
     );
 }
+
+/// A boxed, `Send` future.
+pub type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Children that complete in the given order: child `i` waits on its own
+/// channel, and a driver sends on them in `order`, yielding between sends.
+/// A send to a child that was already dropped is ignored.
+pub fn staged<T: Send + 'static>(
+    values: Vec<T>,
+    order: Vec<usize>,
+) -> (Vec<BoxFut<T>>, BoxFut<()>) {
+    let (senders, receivers): (Vec<_>, Vec<_>) = values
+        .iter()
+        .map(|_| futures::channel::oneshot::channel())
+        .unzip();
+    let mut values: Vec<Option<T>> = values.into_iter().map(Some).collect();
+    let mut senders: Vec<Option<futures::channel::oneshot::Sender<T>>> =
+        senders.into_iter().map(Some).collect();
+    let children = receivers
+        .into_iter()
+        .map(|rx| {
+            Box::pin(async move { rx.await.expect("the driver sends before dropping") })
+                as BoxFut<T>
+        })
+        .collect();
+    let driver = Box::pin(async move {
+        for i in order {
+            yield_now().await;
+            let _ = senders[i].take().unwrap().send(values[i].take().unwrap());
+        }
+    });
+    (children, driver)
+}
