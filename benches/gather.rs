@@ -262,6 +262,12 @@ fn bench_sparse(c: &mut Criterion) {
                 })
             });
         }
+        // Not a contender: what the untimed setup above costs (creating the
+        // channels and the shuffled send order), for comparison with figures
+        // that include it.
+        group.bench_function(id("setup"), |b| {
+            b.iter_custom(|iters| timed(iters, n, || (), |()| sparse_input(n)))
+        });
         assert_eq!(run_sparse_floor(sparse_floor(n)).len(), n);
         group.bench_function(id("floor"), |b| {
             b.iter_custom(|iters| timed(iters, n, || sparse_floor(n), run_sparse_floor))
