@@ -4,8 +4,9 @@
 use std::any::Any;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::ops::ControlFlow;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_core::{FusedFuture, FusedStream, Stream, TryFuture};
 
@@ -18,10 +19,13 @@ type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
 
 /// Stores `value` at `index`, growing `outputs` as inputs are pulled lazily.
 fn store<T>(outputs: &mut Vec<Option<T>>, index: usize, value: T) {
-    if index >= outputs.len() {
-        outputs.resize_with(index + 1, || None);
+    match outputs.get_mut(index) {
+        Some(slot) => *slot = Some(value),
+        None => {
+            outputs.resize_with(index, || None);
+            outputs.push(Some(value));
+        }
     }
-    outputs[index] = Some(value);
 }
 
 fn unwrap_all<T>(outputs: Vec<Option<T>>) -> Vec<T> {
@@ -149,21 +153,24 @@ where
         if this.outputs.capacity() == 0 {
             this.outputs.reserve_exact(this.engine.size_hint());
         }
-        loop {
-            match this.engine.poll_next(cx) {
-                Poll::Ready(Some((index, Ok(value)))) => store(&mut this.outputs, index, value),
-                Poll::Ready(Some((_, Err(panic)))) => {
-                    this.engine.clear();
-                    panic.resume()
-                }
-                Poll::Ready(None) => {
-                    // Mark done even for empty input, for `is_terminated`.
-                    this.engine.clear();
-                    return Poll::Ready(unwrap_all(std::mem::take(&mut this.outputs)));
-                }
-                Poll::Pending => return Poll::Pending,
+        let outputs = &mut this.outputs;
+        let mut panicked = None;
+        let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
+            Ok(value) => {
+                store(outputs, index, value);
+                ControlFlow::Continue(())
             }
+            Err(panic) => {
+                panicked = Some(panic);
+                ControlFlow::Break(())
+            }
+        }));
+        // Done, or a child panicked: either way drop whatever is left.
+        this.engine.clear();
+        if let (ControlFlow::Break(()), Some(panic)) = (flow, panicked) {
+            panic.resume();
         }
+        Poll::Ready(unwrap_all(std::mem::take(&mut this.outputs)))
     }
 }
 
@@ -309,31 +316,34 @@ where
         if this.outputs.capacity() == 0 {
             this.outputs.reserve_exact(this.engine.size_hint());
         }
-        loop {
-            match this.engine.poll_next(cx) {
-                Poll::Ready(Some((index, Ok(Ok(value))))) => {
-                    store(&mut this.outputs, index, Ok(value))
-                }
-                Poll::Ready(Some((_, Ok(Err(error))))) => {
-                    this.engine.clear();
-                    this.outputs = Vec::new();
-                    return Poll::Ready(Err(error));
-                }
-                Poll::Ready(Some((_, Err(panic)))) => {
-                    this.engine.clear();
-                    panic.resume()
-                }
-                Poll::Ready(None) => {
-                    this.engine.clear();
-                    let outputs = std::mem::take(&mut this.outputs).into_iter();
-                    return Poll::Ready(Ok(outputs
-                        .map(|o| match o {
-                            Some(Ok(value)) => value,
-                            _ => unreachable!("every input completed with `Ok`"),
-                        })
-                        .collect()));
-                }
-                Poll::Pending => return Poll::Pending,
+        let outputs = &mut this.outputs;
+        let mut failed = None;
+        let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
+            Ok(Ok(value)) => {
+                store(outputs, index, Ok(value));
+                ControlFlow::Continue(())
+            }
+            failure => {
+                failed = Some(failure);
+                ControlFlow::Break(())
+            }
+        }));
+        // Done, failed or panicked: either way drop whatever is left.
+        this.engine.clear();
+        match (flow, failed) {
+            (ControlFlow::Break(()), Some(Ok(Err(error)))) => {
+                this.outputs = Vec::new();
+                Poll::Ready(Err(error))
+            }
+            (ControlFlow::Break(()), Some(Err(panic))) => panic.resume(),
+            _ => {
+                let outputs = std::mem::take(&mut this.outputs).into_iter();
+                Poll::Ready(Ok(outputs
+                    .map(|o| match o {
+                        Some(Ok(value)) => value,
+                        _ => unreachable!("every input completed with `Ok`"),
+                    })
+                    .collect()))
             }
         }
     }
@@ -485,17 +495,14 @@ where
         if this.outputs.capacity() == 0 {
             this.outputs.reserve_exact(this.engine.size_hint());
         }
-        loop {
-            match this.engine.poll_next(cx) {
-                Poll::Ready(Some((index, outcome))) => store(&mut this.outputs, index, outcome),
-                Poll::Ready(None) => {
-                    this.engine.clear();
-                    let outputs = unwrap_all(std::mem::take(&mut this.outputs));
-                    return Poll::Ready(outputs.into_iter().map(Settled::from_child).collect());
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        let outputs = &mut this.outputs;
+        let _done: ControlFlow<()> = ready!(this.engine.poll_each(cx, |index, outcome| {
+            store(outputs, index, outcome);
+            ControlFlow::Continue(())
+        }));
+        this.engine.clear();
+        let outputs = unwrap_all(std::mem::take(&mut this.outputs));
+        Poll::Ready(outputs.into_iter().map(Settled::from_child).collect())
     }
 }
 

@@ -17,12 +17,13 @@
 
 use std::future::IntoFuture;
 use std::iter::Fuse;
+use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll};
 
 use crate::Panic;
-use crate::utils::pin_slice::PinSlice;
-use crate::utils::wake_set::WakeSet;
+use crate::utils::raw::pin_slice::PinSlice;
+use crate::utils::raw::wake_set::WakeSet;
 
 /// Sets up to this size are first polled with the parent's waker.
 pub(crate) const SMALL: usize = 32;
@@ -58,17 +59,19 @@ where
     I::Item: IntoFuture,
 {
     /// The inputs not pulled yet (with a limit).
-    rest: Fuse<I>,
+    /// `None` once known to be exhausted (at once without a limit).
+    rest: Option<Fuse<I>>,
     slots: PinSlice<Fut<I>>,
-    /// The input index of the child in each slot.
-    inputs: Box<[usize]>,
+    /// The input index of the child in each slot; `None` while it is the slot
+    /// index (until a slot is refilled, which only happens with a limit).
+    inputs: Option<Box<[usize]>>,
     /// Children alive.
     live: usize,
     /// Inputs pulled so far.
     pulled: usize,
     /// `Some` once children are polled with their own wakers; before that,
     /// the position of the first pass over the slots.
-    wakers: Option<WakeSet>,
+    wakers: Option<Box<WakeSet>>,
     first_pass: usize,
     /// Children polled, and self-wakes seen, since `poll_next` last returned
     /// `Pending`.
@@ -114,7 +117,7 @@ where
     pub(crate) fn size_hint(&self) -> usize {
         match &self.state {
             State::Init(iter) => iter.size_hint().0,
-            State::Running(run) => run.live + run.rest.size_hint().0,
+            State::Running(run) => run.live + run.rest.as_ref().map_or(0, |r| r.size_hint().0),
             State::Done => 0,
         }
     }
@@ -128,12 +131,15 @@ where
         self.state = State::Done;
     }
 
-    /// The next child to complete, in completion order; `None` once every
-    /// input has completed.
-    pub(crate) fn poll_next(
+    /// Polls the children, handing each completion (input index, result) to
+    /// `sink` in completion order. Returns `Ready(Continue)` once every input
+    /// has completed, `Ready(Break)` as soon as `sink` breaks, and `Pending`
+    /// when nothing more can be done in this poll.
+    pub(crate) fn poll_each(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
+        sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+    ) -> Poll<ControlFlow<()>> {
         if let State::Init(_) = self.state {
             let State::Init(iter) = std::mem::replace(&mut self.state, State::Done) else {
                 unreachable!()
@@ -141,13 +147,31 @@ where
             self.state = State::Running(Running::start(iter, self.limit));
         }
         let State::Running(run) = &mut self.state else {
-            return Poll::Ready(None);
+            return Poll::Ready(ControlFlow::Continue(()));
         };
-        let out = run.poll_next(cx);
-        if let Poll::Ready(None) = out {
+        let out = run.poll_each(cx, sink);
+        if let Poll::Ready(ControlFlow::Continue(())) = out {
             self.state = State::Done;
         }
         out
+    }
+
+    /// The next child to complete, in completion order; `None` once every
+    /// input has completed.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
+        let mut item = None;
+        let sink = |index, result| {
+            item = Some((index, result));
+            ControlFlow::Break(())
+        };
+        match self.poll_each(cx, sink) {
+            Poll::Ready(ControlFlow::Break(())) => Poll::Ready(item),
+            Poll::Ready(ControlFlow::Continue(())) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -156,17 +180,27 @@ where
     I::Item: IntoFuture,
 {
     fn start(iter: I, limit: usize) -> Self {
-        let mut rest = iter.fuse();
-        let slots: Vec<_> = rest
-            .by_ref()
-            .take(limit)
-            .map(|f| Some(f.into_future()))
-            .collect();
+        let (slots, rest) = if limit == usize::MAX {
+            // Everything at once: collect straight from the iterator, which
+            // keeps its exact length, and drop it.
+            let slots: Vec<_> = iter.map(|f| Some(f.into_future())).collect();
+            (slots, None)
+        } else {
+            let mut rest = iter.fuse();
+            let slots: Vec<_> = rest
+                .by_ref()
+                .take(limit)
+                .map(|f| Some(f.into_future()))
+                .collect();
+            // Stopping short of the limit means the iterator ran dry.
+            let more = slots.len() == limit;
+            (slots, more.then_some(rest))
+        };
         let len = slots.len();
         let mut run = Self {
             rest,
             slots: PinSlice::new(slots),
-            inputs: (0..len).collect(),
+            inputs: None,
             live: len,
             pulled: len,
             wakers: None,
@@ -175,7 +209,9 @@ where
             self_wakes: 0,
         };
         if len > SMALL {
-            run.use_wakers();
+            // Large sets get slot wakers from the start: their first pass
+            // polls each child with its own waker, so no second poll is needed.
+            run.wakers = Some(Box::new(WakeSet::new(len)));
         }
         run
     }
@@ -188,60 +224,89 @@ where
                 wakers.schedule(slot);
             }
         }
-        self.wakers = Some(wakers);
+        self.wakers = Some(Box::new(wakers));
     }
 
     /// Bookkeeping after the child in `slot` finished: frees the slot, refills
     /// it from the iterator, and returns the child's input index.
+    #[inline(always)]
     fn finish(&mut self, slot: usize) -> usize {
-        let input = self.inputs[slot];
+        let input = match &self.inputs {
+            None => slot,
+            Some(inputs) => inputs[slot],
+        };
         self.live -= 1;
-        if let Some(wakers) = &mut self.wakers {
-            wakers.retire(slot);
-        }
-        if let Some(next) = self.rest.next() {
-            self.slots.put(slot, next.into_future());
-            self.inputs[slot] = self.pulled;
-            self.pulled += 1;
-            self.live += 1;
-            match &mut self.wakers {
-                Some(wakers) => wakers.schedule(slot),
-                // In the first pass the cursor has just passed `slot`: step
-                // back so the new child is polled too.
-                None => self.first_pass = self.first_pass.min(slot),
-            }
+        if self.rest.is_some() {
+            self.refill(slot);
         }
         input
     }
 
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
-        // First pass for small sets: everyone polled with the parent's waker.
-        if self.wakers.is_none() {
+    /// Puts the next input, if any, into the free `slot`.
+    #[inline(never)]
+    fn refill(&mut self, slot: usize) {
+        let Some(next) = self.rest.as_mut().and_then(Iterator::next) else {
+            self.rest = None;
+            return;
+        };
+        self.slots.put(slot, next.into_future());
+        let len = self.slots.len();
+        self.inputs.get_or_insert_with(|| (0..len).collect())[slot] = self.pulled;
+        self.pulled += 1;
+        self.live += 1;
+        match &mut self.wakers {
+            Some(wakers) => wakers.schedule(slot),
+            // In the first pass the cursor has just passed `slot`: step back
+            // so the new child is polled too.
+            None => self.first_pass = self.first_pass.min(slot),
+        }
+    }
+
+    fn poll_each(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+    ) -> Poll<ControlFlow<()>> {
+        // First pass: every child polled once, in slot order: with the
+        // parent's waker for small sets, with its own waker for large ones.
+        {
             while self.first_pass < self.slots.len() {
                 let slot = self.first_pass;
                 self.first_pass += 1;
-                if let Some(result) = poll_child(&mut self.slots, slot, cx) {
-                    return Poll::Ready(Some((self.finish(slot), result)));
+                let result = match &mut self.wakers {
+                    None => poll_child(&mut self.slots, slot, cx),
+                    Some(wakers) => {
+                        let waker = wakers.waker(slot);
+                        poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
+                    }
+                };
+                if let Some(result) = result {
+                    let input = self.finish(slot);
+                    if sink(input, result).is_break() {
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
                 }
             }
-            if self.live == 0 {
-                self.slots.release();
-                return Poll::Ready(None);
-            }
+        }
+        if self.live == 0 {
+            self.slots.release();
+            return Poll::Ready(ControlFlow::Continue(()));
+        }
+        if self.wakers.is_none() {
             // Someone is pending on the parent's waker, so a wake would not
-            // say who: from now on each child gets its own waker.
+            // say who: from now on each child gets its own waker, starting
+            // with one more poll of every child still alive.
             self.use_wakers();
         }
 
+        let budget = self.slots.len();
         let wakers = self.wakers.as_mut().expect("wakers are set");
         wakers.register(cx.waker());
-        let budget = self.slots.len();
         loop {
             if self.live == 0 {
                 self.slots.release();
-                return Poll::Ready(None);
+                return Poll::Ready(ControlFlow::Continue(()));
             }
-            let wakers = self.wakers.as_mut().expect("wakers are set");
             if self.polled >= budget || self.self_wakes >= 2 {
                 // Give other tasks a turn before going on with the queue.
                 self.polled = 0;
@@ -249,6 +314,7 @@ where
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
+            let wakers = self.wakers.as_mut().expect("wakers are set");
             let Some(slot) = wakers.next() else {
                 self.polled = 0;
                 self.self_wakes = 0;
@@ -263,11 +329,18 @@ where
                 let waker = wakers.waker(slot);
                 poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
             };
-            if let Some(result) = result {
-                return Poll::Ready(Some((self.finish(slot), result)));
-            }
-            if wakers.is_queued(slot) {
-                self.self_wakes += 1;
+            match result {
+                Some(result) => {
+                    let input = self.finish(slot);
+                    if sink(input, result).is_break() {
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
+                }
+                None => {
+                    if wakers.is_queued(slot) {
+                        self.self_wakes += 1;
+                    }
+                }
             }
         }
     }
@@ -275,6 +348,7 @@ where
 
 /// Polls the child in `slot`, catching a panic. `None` while it is pending
 /// (or the slot is empty); a child that completes or panics is dropped.
+#[inline]
 fn poll_child<F: std::future::Future>(
     slots: &mut PinSlice<F>,
     slot: usize,
@@ -287,5 +361,162 @@ fn poll_child<F: std::future::Future>(
             slots.clear(slot);
             Some(Err(Panic::new(payload)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine driven by hand, small enough to run under Miri, which
+    //! checks the pinned slots and raw wakers underneath it.
+
+    use super::*;
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    /// Pending until `gate` opens; keeps a clone of its last waker in `parked`.
+    struct Gated {
+        gate: Rc<Cell<bool>>,
+        parked: Rc<Cell<Option<Waker>>>,
+        value: usize,
+    }
+
+    impl Future for Gated {
+        type Output = usize;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            if self.gate.get() {
+                Poll::Ready(self.value)
+            } else {
+                self.parked.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+
+    struct Child {
+        gate: Rc<Cell<bool>>,
+        parked: Rc<Cell<Option<Waker>>>,
+    }
+
+    fn children(n: usize) -> (Vec<Child>, Vec<Gated>) {
+        (0..n)
+            .map(|value| {
+                let gate = Rc::new(Cell::new(false));
+                let parked = Rc::new(Cell::new(None));
+                let child = Child {
+                    gate: gate.clone(),
+                    parked: parked.clone(),
+                };
+                (
+                    child,
+                    Gated {
+                        gate,
+                        parked,
+                        value,
+                    },
+                )
+            })
+            .unzip()
+    }
+
+    fn drain<I>(engine: &mut Engine<I>, out: &mut Vec<usize>) -> bool
+    where
+        I: Iterator,
+        I::Item: IntoFuture<Output = usize>,
+    {
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            match engine.poll_next(&mut cx) {
+                Poll::Ready(Some((index, Ok(value)))) => {
+                    assert_eq!(index, value);
+                    out.push(value);
+                }
+                Poll::Ready(Some((_, Err(_)))) => panic!("unexpected panic"),
+                Poll::Ready(None) => return true,
+                Poll::Pending => return false,
+            }
+        }
+    }
+
+    fn run_in_order(n: usize, limit: Option<usize>, order: &[usize]) {
+        let (handles, futures) = children(n);
+        let mut engine = Engine::new(futures.into_iter());
+        if let Some(limit) = limit {
+            engine.set_limit(limit, "test");
+        }
+        let mut out = Vec::new();
+        assert!(!drain(&mut engine, &mut out) || n == 0);
+        for &i in order {
+            handles[i].gate.set(true);
+            if let Some(waker) = handles[i].parked.take() {
+                waker.wake();
+            }
+            drain(&mut engine, &mut out);
+        }
+        assert!(drain(&mut engine, &mut out));
+        out.sort_unstable();
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn small_and_large_sets_in_any_order() {
+        for n in [0, 1, 3, SMALL + 5] {
+            let forward: Vec<usize> = (0..n).collect();
+            let backward: Vec<usize> = (0..n).rev().collect();
+            run_in_order(n, None, &forward);
+            run_in_order(n, None, &backward);
+            run_in_order(n, Some(2), &forward);
+        }
+    }
+
+    #[test]
+    fn late_wakes_and_clear_with_wakers_outstanding() {
+        let n = SMALL + 2;
+        let (handles, futures) = children(n);
+        let mut engine = Engine::new(futures.into_iter());
+        let mut out = Vec::new();
+        assert!(!drain(&mut engine, &mut out));
+        // Finish child 0, then wake it again after it is gone: a late wake.
+        handles[0].gate.set(true);
+        let waker = handles[0].parked.take().unwrap();
+        waker.wake_by_ref();
+        drain(&mut engine, &mut out);
+        waker.wake();
+        drain(&mut engine, &mut out);
+        assert_eq!(out, [0]);
+        // Drop every child while their wakers are still held elsewhere.
+        let kept: Vec<Waker> = handles[1..]
+            .iter()
+            .filter_map(|h| h.parked.take())
+            .collect();
+        engine.clear();
+        for waker in kept {
+            waker.wake();
+        }
+    }
+
+    #[test]
+    fn a_panicking_child_is_reported_and_dropped() {
+        let mut engine = Engine::new((0..SMALL + 1).map(|i| async move {
+            if i == 3 {
+                panic!("child {i}");
+            }
+            i
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut panics = 0;
+        let mut values = 0;
+        while let Poll::Ready(Some((_, result))) = engine.poll_next(&mut cx) {
+            match result {
+                Ok(_) => values += 1,
+                Err(panic) => {
+                    assert_eq!(panic.message(), Some("child 3"));
+                    panics += 1;
+                }
+            }
+        }
+        assert_eq!((values, panics), (SMALL, 1));
     }
 }

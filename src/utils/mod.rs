@@ -2,5 +2,5 @@
 
 pub(crate) mod catch_panic;
 pub(crate) mod engine;
-pub(crate) mod pin_slice;
-pub(crate) mod wake_set;
+#[allow(unsafe_code)]
+pub(crate) mod raw;

@@ -68,6 +68,7 @@ impl<F: Future> PinSlice<F> {
     /// Polls the future in slot `i`, dropping it in place when it completes.
     ///
     /// Returns `None` when the slot is empty.
+    #[inline]
     pub(crate) fn poll(&mut self, i: usize, cx: &mut Context<'_>) -> Option<Poll<F::Output>> {
         let slot = self.slots[i].as_mut()?;
         // SAFETY: `slot` lives inside `self.slots`, a boxed slice that is never
