@@ -550,19 +550,16 @@ where
 /// # Examples
 ///
 /// ```
-/// use futures_lite::{StreamExt, future::yield_now};
+/// use std::time::Duration;
+/// use futures_lite::StreamExt;
 ///
 /// # futures_lite::future::block_on(async {
-/// // Later inputs take fewer steps, so they finish first.
-/// let mut done = aiokit::as_completed((0..3).map(|i| async move {
-///     for _ in 0..(3 - i) {
-///         yield_now().await;
-///     }
-///     i * 10
+/// let mut done = aiokit::as_completed([60, 5].map(|ms| async move {
+///     async_io::Timer::after(Duration::from_millis(ms)).await;
+///     ms
 /// }));
-/// assert_eq!(done.next().await, Some((2, 20)));
-/// assert_eq!(done.next().await, Some((1, 10)));
-/// assert_eq!(done.next().await, Some((0, 0)));
+/// assert_eq!(done.next().await, Some((1, 5)));
+/// assert_eq!(done.next().await, Some((0, 60)));
 /// assert_eq!(done.next().await, None);
 /// # });
 /// ```

@@ -145,6 +145,7 @@ where
         }
         let mut engine = Engine::new(iter);
         engine.set_start(ticket());
+        engine.keep_wake_order();
         Self { engine }
     }
 }
@@ -287,6 +288,7 @@ where
     pub(crate) fn new(iter: I) -> Self {
         let mut engine = Engine::new(iter);
         engine.set_start(ticket());
+        engine.keep_wake_order();
         Self {
             engine,
             errors: Vec::new(),

@@ -5,14 +5,16 @@
 //! * Children live inline in one [`PinSlice`]; a completed child is dropped at
 //!   once. With a limit, the slice has `limit` slots and the input iterator is
 //!   pulled only when a slot frees up.
-//! * Small sets (at most [`SMALL`] children) are first polled with the parent's
-//!   waker: a set whose children are all ready allocates nothing more.
-//! * After that (or at once for larger sets) every child is polled with its own
-//!   slot waker from a [`WakeSet`], and only woken children are polled again.
-//! * The first pass, and the first queue of a small set that stays pending,
-//!   go through the slots starting at slot `start % len` and wrapping around
-//!   ([`Engine::set_start`], 0 by default), so `race` can rotate which child
-//!   is polled first.
+//! * The first poll goes once through every slot (the first pass). Small sets
+//!   (at most [`SMALL`] children) start it with the parent's waker, so a set
+//!   whose children are all ready allocates nothing more; at the first child
+//!   that stays pending they switch to slot wakers, and that one child is
+//!   polled again with its own. Larger sets use slot wakers from the start.
+//! * From then on every child is polled with its own slot waker from a
+//!   [`WakeSet`], and only woken children are polled again.
+//! * The first pass goes through the slots starting at slot `start % len` and
+//!   wrapping around ([`Engine::set_start`], 0 by default), so `race` can
+//!   rotate which child is polled first.
 //! * Cooperative: one call to `poll_next` polls at most as many children as
 //!   the set holds, and stops early after two children woke themselves while
 //!   being polled, waking the parent so other tasks get a turn.
@@ -42,22 +44,16 @@ pub(crate) struct Engine<I: Iterator>
 where
     I::Item: IntoFuture,
 {
-    state: State<I>,
+    /// Not polled yet: nothing pulled from the iterator.
+    init: Option<I>,
+    /// Running; `None` (with `init` also `None`) once finished or cleared.
+    run: Option<Running<I>>,
     /// The most children alive at once (`usize::MAX`: no limit).
     limit: usize,
     /// Where the first pass starts, modulo the number of slots.
     start: usize,
-}
-
-enum State<I: Iterator>
-where
-    I::Item: IntoFuture,
-{
-    /// Not polled yet: nothing pulled from the iterator.
-    Init(I),
-    Running(Running<I>),
-    /// Finished, or cleared after an error or a panic.
-    Done,
+    /// Poll woken children in the order they were woken, whatever the size.
+    wake_order: bool,
 }
 
 struct Running<I: Iterator>
@@ -81,6 +77,7 @@ where
     /// The first pass's position: position `p` is slot `(offset + p) % len`.
     first_pass: usize,
     offset: usize,
+    wake_order: bool,
     /// Children polled, and self-wakes seen, since `poll_next` last returned
     /// `Pending`.
     polled: usize,
@@ -93,9 +90,11 @@ where
 {
     pub(crate) fn new(iter: I) -> Self {
         Self {
-            state: State::Init(iter),
+            init: Some(iter),
+            run: None,
             limit: usize::MAX,
             start: 0,
+            wake_order: false,
         }
     }
 
@@ -103,8 +102,16 @@ where
     /// `start % len` first, then the following slots, wrapping around. Call
     /// before the first poll.
     pub(crate) fn set_start(&mut self, start: usize) {
-        debug_assert!(matches!(self.state, State::Init(_)));
+        debug_assert!(self.init.is_some());
         self.start = start;
+    }
+
+    /// After the first pass, polls woken children in the order they were woken
+    /// (by default, sets of up to 64 children poll each batch in slot order).
+    /// Call before the first poll.
+    pub(crate) fn keep_wake_order(&mut self) {
+        debug_assert!(self.init.is_some());
+        self.wake_order = true;
     }
 
     /// Sets the limit. `name` is the public method, for the panic message.
@@ -115,7 +122,7 @@ where
             "{name}: the limit must be at least 1 (with 0 no child could ever run)"
         );
         assert!(
-            matches!(self.state, State::Init(_)),
+            self.init.is_some(),
             "{name}: the limit must be set before the first poll"
         );
         self.limit = limit;
@@ -123,29 +130,27 @@ where
 
     /// Inputs pulled from the iterator so far.
     pub(crate) fn pulled(&self) -> usize {
-        match &self.state {
-            State::Running(run) => run.pulled,
-            _ => 0,
-        }
+        self.run.as_ref().map_or(0, |run| run.pulled)
     }
 
     /// An upper estimate of how many inputs remain to complete, for sizing
     /// output buffers.
     pub(crate) fn size_hint(&self) -> usize {
-        match &self.state {
-            State::Init(iter) => iter.size_hint().0,
-            State::Running(run) => run.live + run.rest.as_ref().map_or(0, |r| r.size_hint().0),
-            State::Done => 0,
+        match (&self.init, &self.run) {
+            (Some(iter), _) => iter.size_hint().0,
+            (None, Some(run)) => run.live + run.rest.as_ref().map_or(0, |r| r.size_hint().0),
+            (None, None) => 0,
         }
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        matches!(self.state, State::Done)
+        self.init.is_none() && self.run.is_none()
     }
 
     /// Drops every child (in slot order) and the unpulled inputs.
     pub(crate) fn clear(&mut self) {
-        self.state = State::Done;
+        self.init = None;
+        self.run = None;
     }
 
     /// Polls the children, handing each completion (input index, result) to
@@ -157,18 +162,20 @@ where
         cx: &mut Context<'_>,
         sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
     ) -> Poll<ControlFlow<()>> {
-        if let State::Init(_) = self.state {
-            let State::Init(iter) = std::mem::replace(&mut self.state, State::Done) else {
-                unreachable!()
-            };
-            self.state = State::Running(Running::start(iter, self.limit, self.start));
+        if let Some(iter) = self.init.take() {
+            self.run = Some(Running::start(
+                iter,
+                self.limit,
+                self.start,
+                self.wake_order,
+            ));
         }
-        let State::Running(run) = &mut self.state else {
+        let Some(run) = &mut self.run else {
             return Poll::Ready(ControlFlow::Continue(()));
         };
         let out = run.poll_each(cx, sink);
         if let Poll::Ready(ControlFlow::Continue(())) = out {
-            self.state = State::Done;
+            self.run = None;
         }
         out
     }
@@ -196,7 +203,8 @@ impl<I: Iterator> Running<I>
 where
     I::Item: IntoFuture,
 {
-    fn start(iter: I, limit: usize, start: usize) -> Self {
+    #[inline]
+    fn start(iter: I, limit: usize, start: usize, wake_order: bool) -> Self {
         let (slots, rest) = if limit == usize::MAX {
             // Everything at once: collect straight from the iterator, which
             // keeps its exact length, and drop it.
@@ -223,15 +231,27 @@ where
             wakers: None,
             first_pass: 0,
             offset: start.checked_rem(len).unwrap_or(0),
+            wake_order,
             polled: 0,
             self_wakes: 0,
         };
         if len > SMALL {
             // Large sets get slot wakers from the start: their first pass
             // polls each child with its own waker, so no second poll is needed.
-            run.wakers = Some(Box::new(WakeSet::new(len)));
+            run.wakers = Some(Box::new(WakeSet::new(len, wake_order)));
         }
         run
+    }
+
+    /// `slot` is pending on the parent's waker, so its wake would not say who:
+    /// from here on every child gets its own waker, and `slot` is polled again
+    /// with its own.
+    #[cold]
+    #[inline(never)]
+    fn switch_to_wakers(&mut self, slot: usize) {
+        let mut wakers = Box::new(WakeSet::new(self.slots.len(), self.wake_order));
+        wakers.schedule(slot);
+        self.wakers = Some(wakers);
     }
 
     /// The slot at `position` of the rotated first-pass order.
@@ -242,19 +262,6 @@ where
         } else {
             slot
         }
-    }
-
-    /// Switches to per-child wakers and queues every live child for a poll,
-    /// in the rotated order.
-    fn use_wakers(&mut self) {
-        let mut wakers = WakeSet::new(self.slots.len());
-        for position in 0..self.slots.len() {
-            let slot = self.slot_at(position);
-            if self.slots.is_occupied(slot) {
-                wakers.schedule(slot);
-            }
-        }
-        self.wakers = Some(Box::new(wakers));
     }
 
     /// Bookkeeping after the child in `slot` finished: frees the slot, refills
@@ -307,7 +314,13 @@ where
             let slot = self.slot_at(self.first_pass);
             self.first_pass += 1;
             let result = match &mut self.wakers {
-                None => poll_child(&mut self.slots, slot, cx),
+                None => {
+                    let result = poll_child(&mut self.slots, slot, cx);
+                    if result.is_none() {
+                        self.switch_to_wakers(slot);
+                    }
+                    result
+                }
                 Some(wakers) => {
                     let waker = wakers.waker(slot);
                     let result =
@@ -329,12 +342,6 @@ where
         if self.live == 0 {
             self.slots.release();
             return Poll::Ready(ControlFlow::Continue(()));
-        }
-        if self.wakers.is_none() {
-            // Someone is pending on the parent's waker, so a wake would not
-            // say who: from now on each child gets its own waker, starting
-            // with one more poll of every child still alive.
-            self.use_wakers();
         }
 
         let budget = self.slots.len();

@@ -7,8 +7,10 @@
 //! `std::task::Wake` waker needs an `Arc` of its own per child, which the
 //! gather benchmark shows to be the largest cost when many children wait.)
 //!
-//! Waking slot `i` pushes `i` onto a shared ready queue, at most once until
-//! the slot is polled again, and wakes the parent task if the queue was empty.
+//! Waking slot `i` queues `i` on a shared ready queue (a bit in one atomic
+//! word for sets of up to 64 slots, an index pushed onto a vector above), at
+//! most once until the slot is polled again, and wakes the parent task if the
+//! queue was empty.
 //! The parent polls only the slots it dequeues, so one wake costs O(1)
 //! whatever the number of children.
 
@@ -16,17 +18,27 @@ use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::ops::Deref;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+/// Sets of up to this many slots keep their ready queue in one `AtomicU64`.
+const MASK_BITS: usize = 64;
+
 /// The ready queue, shared by every entry and the parent.
+///
+/// A small set (up to [`MASK_BITS`] slots) queues slot `i` by setting bit
+/// `i` of `mask`: a wake is one `fetch_or`, taking the queue one `swap`. A
+/// larger set pushes indices onto a vector under the lock.
 struct Queue {
     inner: Mutex<QueueInner>,
-    /// Set (under the lock) when the queue goes from empty to non-empty,
-    /// cleared when the parent takes it: lets the parent skip the lock when
-    /// nothing was woken.
+    /// Large sets: set (under the lock) when the queue goes from empty to
+    /// non-empty, cleared when the parent takes it, so the parent can skip
+    /// the lock when nothing was woken.
     nonempty: AtomicBool,
+    /// Small sets: the woken slots, one bit each.
+    mask: AtomicU64,
+    small: bool,
 }
 
 struct QueueInner {
@@ -56,6 +68,17 @@ struct Entry {
 
 impl Entry {
     fn wake(&self) {
+        if self.queue.small {
+            // The parent takes the whole mask when it runs, so it needs a
+            // wake only when the mask stops being empty.
+            if self.queue.mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
+                let parent = self.queue.lock().parent.clone();
+                if let Some(parent) = parent {
+                    parent.wake();
+                }
+            }
+            return;
+        }
         if self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -145,20 +168,26 @@ pub(crate) struct WakeSet {
     /// The parent waker last stored in the queue, to skip the lock when the
     /// parent is polled with the same one.
     parent: Option<Waker>,
-    /// The batch being worked through, and the position in it.
+    /// The batch being worked through, and the position in it (large sets),
+    /// or its slots as bits (small sets).
     batch: Vec<usize>,
     cursor: usize,
+    batch_bits: u64,
 }
 
 impl WakeSet {
-    /// A set for `len` slots, with an empty queue.
-    pub(crate) fn new(len: usize) -> Self {
+    /// A set for `len` slots, with an empty queue. With `wake_order`, woken
+    /// slots are always handed out in the order they were woken; otherwise
+    /// small sets hand each batch out in slot order (and queue with a bit mask).
+    pub(crate) fn new(len: usize, wake_order: bool) -> Self {
         let queue = Arc::new(Queue {
             inner: Mutex::new(QueueInner {
                 slots: Vec::new(),
                 parent: None,
             }),
             nonempty: AtomicBool::new(false),
+            mask: AtomicU64::new(0),
+            small: len <= MASK_BITS && !wake_order,
         });
         let entries = (0..len)
             .map(|index| Entry {
@@ -174,6 +203,7 @@ impl WakeSet {
             parent: None,
             batch: Vec::new(),
             cursor: 0,
+            batch_bits: 0,
         }
     }
 
@@ -188,7 +218,9 @@ impl WakeSet {
 
     /// Schedules `slot` to be polled, as if its waker had fired.
     pub(crate) fn schedule(&mut self, slot: usize) {
-        if !self.entries[slot].queued.swap(true, Ordering::AcqRel) {
+        if self.queue.small {
+            self.batch_bits |= 1 << slot;
+        } else if !self.entries[slot].queued.swap(true, Ordering::AcqRel) {
             self.batch.push(slot);
         }
     }
@@ -196,9 +228,23 @@ impl WakeSet {
     /// The next slot to poll, taking a new batch from the shared queue once
     /// the current one is used up. `None` when nothing is queued.
     ///
-    /// The slot's queued flag is cleared before it is returned, so a wake that
-    /// arrives while the slot is being polled queues it again.
+    /// The slot's queued flag (its bit, in a small set) is cleared before it
+    /// is returned, so a wake that arrives while the slot is being polled
+    /// queues it again. Small sets go through a batch in slot order, large
+    /// ones in wake order.
     pub(crate) fn next(&mut self) -> Option<usize> {
+        if self.queue.small {
+            if self.batch_bits == 0 {
+                // Acquire pairs with the wakers' release.
+                self.batch_bits = self.queue.mask.swap(0, Ordering::AcqRel);
+            }
+            if self.batch_bits == 0 {
+                return None;
+            }
+            let slot = self.batch_bits.trailing_zeros() as usize;
+            self.batch_bits &= self.batch_bits - 1;
+            return Some(slot);
+        }
         if self.cursor == self.batch.len() {
             self.batch.clear();
             self.cursor = 0;
@@ -219,7 +265,11 @@ impl WakeSet {
     /// Whether `slot` was woken again since `next` returned it (a self-wake,
     /// when asked right after polling it).
     pub(crate) fn is_queued(&self, slot: usize) -> bool {
-        self.entries[slot].queued.load(Ordering::Acquire)
+        if self.queue.small {
+            self.queue.mask.load(Ordering::Acquire) & (1 << slot) != 0
+        } else {
+            self.entries[slot].queued.load(Ordering::Acquire)
+        }
     }
 
     /// The waker to poll `slot` with.
@@ -249,43 +299,63 @@ mod tests {
     use super::*;
     use std::thread;
 
+    /// A small set (bit mask) and a large one (vector queue).
+    const SIZES: [usize; 2] = [8, MASK_BITS + 6];
+
     #[test]
     fn wakes_queue_each_slot_once() {
-        let mut set = WakeSet::new(3);
-        let w1 = set.waker(1).clone();
-        let w2 = set.waker(2).clone();
-        w2.wake_by_ref();
-        w1.wake_by_ref();
-        w2.wake_by_ref();
-        assert_eq!(set.next(), Some(2));
-        assert_eq!(set.next(), Some(1));
-        assert_eq!(set.next(), None);
-        w1.wake();
-        assert!(set.is_queued(1));
-        assert_eq!(set.next(), Some(1));
-        assert!(!set.is_queued(1));
+        for len in SIZES {
+            let mut set = WakeSet::new(len, false);
+            let w1 = set.waker(1).clone();
+            let w2 = set.waker(2).clone();
+            w2.wake_by_ref();
+            w1.wake_by_ref();
+            w2.wake_by_ref();
+            let mut batch = vec![set.next().unwrap(), set.next().unwrap()];
+            batch.sort_unstable();
+            assert_eq!(batch, [1, 2]);
+            assert_eq!(set.next(), None);
+            w1.wake();
+            assert!(set.is_queued(1));
+            assert_eq!(set.next(), Some(1));
+            assert!(!set.is_queued(1));
+        }
     }
 
     #[test]
-    fn schedule_deduplicates_with_wakes() {
-        let mut set = WakeSet::new(2);
-        set.schedule(0);
-        set.waker(0).wake_by_ref();
-        assert_eq!(set.next(), Some(0));
-        assert_eq!(set.next(), None);
+    fn large_or_ordered_sets_go_in_wake_order() {
+        for (len, wake_order) in [(MASK_BITS + 1, false), (4, true)] {
+            let mut set = WakeSet::new(len, wake_order);
+            set.waker(len - 1).wake_by_ref();
+            set.waker(0).wake_by_ref();
+            assert_eq!(set.next(), Some(len - 1));
+            assert_eq!(set.next(), Some(0));
+        }
+    }
+
+    #[test]
+    fn schedule_queues_a_slot_without_a_wake() {
+        for len in SIZES {
+            let mut set = WakeSet::new(len, false);
+            set.schedule(0);
+            assert_eq!(set.next(), Some(0));
+            assert_eq!(set.next(), None);
+        }
     }
 
     #[test]
     fn clones_keep_the_entries_alive_after_the_set_is_gone() {
-        let set = WakeSet::new(4);
-        let kept = (*set.waker(3)).clone();
-        assert!(kept.will_wake(&set.waker(3)));
-        let again = kept.clone();
-        std::mem::drop(set);
-        // The set is gone; the clones still own the entries.
-        kept.wake_by_ref();
-        again.wake();
-        kept.wake();
+        for len in SIZES {
+            let set = WakeSet::new(len, false);
+            let kept = (*set.waker(len - 1)).clone();
+            assert!(kept.will_wake(&set.waker(len - 1)));
+            let again = kept.clone();
+            std::mem::drop(set);
+            // The set is gone; the clones still own the entries.
+            kept.wake_by_ref();
+            again.wake();
+            kept.wake();
+        }
     }
 
     #[test]
@@ -296,33 +366,37 @@ mod tests {
                 self.0.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let count = Arc::new(Count(Default::default()));
-        let parent = Waker::from(count.clone());
-        let mut set = WakeSet::new(3);
-        set.register(&parent);
-        let wakers: Vec<Waker> = (0..3).map(|i| set.waker(i).clone()).collect();
-        for w in &wakers {
-            w.wake_by_ref();
+        for len in SIZES {
+            let count = Arc::new(Count(Default::default()));
+            let parent = Waker::from(count.clone());
+            let mut set = WakeSet::new(len, false);
+            set.register(&parent);
+            let wakers: Vec<Waker> = (0..3).map(|i| set.waker(i).clone()).collect();
+            for w in &wakers {
+                w.wake_by_ref();
+            }
+            assert_eq!(count.0.load(Ordering::SeqCst), 1);
+            while set.next().is_some() {}
+            wakers[0].wake_by_ref();
+            assert_eq!(count.0.load(Ordering::SeqCst), 2);
         }
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        while set.next().is_some() {}
-        wakers[0].wake_by_ref();
-        assert_eq!(count.0.load(Ordering::SeqCst), 2);
     }
 
     #[test]
     fn wakes_from_other_threads() {
-        let mut set = WakeSet::new(8);
-        let wakers: Vec<Waker> = (0..8).map(|i| set.waker(i).clone()).collect();
-        let handles: Vec<_> = wakers
-            .into_iter()
-            .map(|w| thread::spawn(move || w.wake()))
-            .collect();
-        for h in handles {
-            h.join().unwrap();
+        for len in SIZES {
+            let mut set = WakeSet::new(len, false);
+            let wakers: Vec<Waker> = (0..8).map(|i| set.waker(i).clone()).collect();
+            let handles: Vec<_> = wakers
+                .into_iter()
+                .map(|w| thread::spawn(move || w.wake()))
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let mut seen: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
+            seen.sort();
+            assert_eq!(seen, (0..8).collect::<Vec<_>>());
         }
-        let mut seen: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
-        seen.sort();
-        assert_eq!(seen, (0..8).collect::<Vec<_>>());
     }
 }
