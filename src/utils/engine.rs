@@ -5,11 +5,10 @@
 //! * Children live inline in one [`PinSlice`]; a completed child is dropped at
 //!   once. With a limit, the slice has `limit` slots and the input iterator is
 //!   pulled only when a slot frees up.
-//! * The first poll goes once through every slot (the first pass). Small sets
-//!   (at most [`SMALL`] children) start it with the parent's waker, so a set
-//!   whose children are all ready allocates nothing more; at the first child
-//!   that stays pending they switch to slot wakers, and that one child is
-//!   polled again with its own. Larger sets use slot wakers from the start.
+//! * The first poll goes once through every slot (the first pass). It starts
+//!   with the parent's waker, so a set whose children are all ready allocates
+//!   nothing more; at the first child that stays pending it switches to slot
+//!   wakers, and that one child is polled again with its own.
 //! * From then on every child is polled with its own slot waker from a
 //!   [`WakeSet`], and only woken children are polled again.
 //! * The first pass goes through the slots starting at slot `start % len` and
@@ -31,8 +30,9 @@ use crate::Panic;
 use crate::utils::raw::pin_slice::PinSlice;
 use crate::utils::raw::wake_set::WakeSet;
 
-/// Sets up to this size are first polled with the parent's waker.
-pub(crate) const SMALL: usize = 32;
+/// A size above the bit-mask limit of the wake set, for tests of both kinds.
+#[cfg(test)]
+const SMALL: usize = 70;
 
 type Fut<I> = <<I as Iterator>::Item as IntoFuture>::IntoFuture;
 type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
@@ -222,7 +222,7 @@ where
             (slots, more.then_some(rest))
         };
         let len = slots.len();
-        let mut run = Self {
+        Self {
             rest,
             slots: PinSlice::new(slots),
             inputs: None,
@@ -234,13 +234,7 @@ where
             wake_order,
             polled: 0,
             self_wakes: 0,
-        };
-        if len > SMALL {
-            // Large sets get slot wakers from the start: their first pass
-            // polls each child with its own waker, so no second poll is needed.
-            run.wakers = Some(Box::new(WakeSet::new(len, wake_order)));
         }
-        run
     }
 
     /// `slot` is pending on the parent's waker, so its wake would not say who:

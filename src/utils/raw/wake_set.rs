@@ -57,7 +57,10 @@ impl Queue {
 /// One slot's waker state. Entries live in an `Arc<[Entry]>`; a raw waker
 /// points at its entry.
 struct Entry {
-    queue: Arc<Queue>,
+    /// The shared queue, held by entry 0 only (the others reach it through
+    /// entry 0, see `wake_by_ref`), so building N entries touches no
+    /// reference count N times.
+    queue: Option<Arc<Queue>>,
     /// This entry's position in the slice, and the slice's length: enough to
     /// rebuild the slice pointer from an entry pointer.
     index: usize,
@@ -67,12 +70,13 @@ struct Entry {
 }
 
 impl Entry {
-    fn wake(&self) {
-        if self.queue.small {
+    /// Queues this entry's slot on `queue`, the queue of its set.
+    fn wake(&self, queue: &Queue) {
+        if queue.small {
             // The parent takes the whole mask when it runs, so it needs a
             // wake only when the mask stops being empty.
-            if self.queue.mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
-                let parent = self.queue.lock().parent.clone();
+            if queue.mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
+                let parent = queue.lock().parent.clone();
                 if let Some(parent) = parent {
                     parent.wake();
                 }
@@ -83,15 +87,15 @@ impl Entry {
             return;
         }
         let parent = {
-            let mut queue = self.queue.lock();
-            queue.slots.push(self.index);
+            let mut inner = queue.lock();
+            inner.slots.push(self.index);
             // The parent drains the whole queue when it runs, so it needs a
             // wake only when the queue stops being empty.
-            if queue.slots.len() > 1 {
+            if inner.slots.len() > 1 {
                 return;
             }
-            self.queue.nonempty.store(true, Ordering::Release);
-            queue.parent.clone()
+            queue.nonempty.store(true, Ordering::Release);
+            inner.parent.clone()
         };
         // Woken outside the lock, in case the waker polls the parent inline.
         if let Some(parent) = parent {
@@ -136,9 +140,13 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
-    // SAFETY: `data` points at a live entry, shared by reference only.
-    let entry = unsafe { &*data.cast::<Entry>() };
-    entry.wake();
+    let entry = data.cast::<Entry>();
+    // SAFETY: `entry` points at a live entry of a live slice, derived from the
+    // slice's pointer, so it and the slice's first entry (`index` elements
+    // back) may be borrowed; entries are only ever shared by reference.
+    let (entry, first) = unsafe { (&*entry, &*entry.sub((*entry).index)) };
+    let queue = first.queue.as_deref().expect("entry 0 holds the queue");
+    entry.wake(queue);
 }
 
 unsafe fn drop(data: *const ()) {
@@ -191,7 +199,7 @@ impl WakeSet {
         });
         let entries = (0..len)
             .map(|index| Entry {
-                queue: queue.clone(),
+                queue: (index == 0).then(|| queue.clone()),
                 index,
                 len,
                 queued: AtomicBool::new(false),
