@@ -969,3 +969,42 @@ proptest::proptest! {
         proptest::prop_assert!(most.load(Ordering::SeqCst) <= k);
     }
 }
+
+#[test]
+fn a_late_page_yields_elapsed_items_under_timeout_each_and_the_stream_goes_on() {
+    use aiokit::TimeoutStreamExt;
+    matrix(|| async {
+        // Page 1 is slow (300 ms), the others answer at once.
+        let items = aiokit::paginate(0_u32, |page| async move {
+            if page == 1 {
+                aiokit::sleep(Duration::from_millis(300)).await;
+            }
+            let items = vec![page * 10, page * 10 + 1];
+            Ok::<_, std::io::Error>(if page < 2 {
+                Page::next(items, page + 1)
+            } else {
+                Page::last(items)
+            })
+        });
+        let got: Vec<Result<u32, aiokit::Elapsed>> = items
+            .timeout_each(Duration::from_millis(30))
+            .map(|item| item.map(Result::unwrap))
+            .collect()
+            .await;
+        let values: Vec<u32> = got
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(
+            values,
+            [0, 1, 10, 11, 20, 21],
+            "every item still arrives, in order"
+        );
+        let late = got.iter().filter(|r| r.is_err()).count();
+        assert!(late >= 1, "the slow page produced Elapsed items: {got:?}");
+        assert!(
+            got[..2].iter().all(Result::is_ok),
+            "the fast first page was on time"
+        );
+    });
+}
