@@ -310,7 +310,7 @@ where
             let result = match &mut self.wakers {
                 None => {
                     let result = poll_child(&mut self.slots, slot, cx);
-                    if result.is_none() {
+                    if result.is_none() && self.slots.is_occupied(slot) {
                         self.switch_to_wakers(slot);
                     }
                     result
