@@ -44,11 +44,12 @@ fn unwrap_all<T>(outputs: Vec<Option<T>>) -> Vec<T> {
 ///
 /// After a child wakes, the next poll of the `Gather` polls only the children
 /// that were woken, so a wake costs the same whether there are ten children or
-/// a million. One poll of the `Gather` polls each child at most about twice
-/// and stops early, waking its task, once two children have woken themselves
-/// while being polled, so a child that always wakes itself cannot starve its
-/// siblings or the executor (this holds for every combinator of the crate that
-/// takes many futures). [`Gather::limit`] bounds how many children exist at once and pulls
+/// a million. Besides the first poll's pass over every child, one poll of the
+/// `Gather` polls at most as many children as it holds, and stops early,
+/// waking its task, once two children have woken themselves while being
+/// polled: a child that always wakes itself cannot starve its siblings or the
+/// executor (this holds for every combinator of the crate that takes many
+/// futures). [`Gather::limit`] bounds how many children exist at once and pulls
 /// the input iterator lazily.
 ///
 /// For outputs that are `Result`s and should stop at the first error, use
