@@ -230,18 +230,29 @@ fn token_is_cancelled_when_the_future_is_dropped() {
     });
 }
 
+/// A call that loops until its token is cancelled, then reports on the
+/// returned channel that it stopped.
+fn loop_until_cancelled() -> (
+    aiokit::ToThreadCancellable<impl FnOnce(CancelToken) -> &'static str + Send, &'static str>,
+    mpsc::Receiver<()>,
+) {
+    let (stopped_tx, stopped) = mpsc::channel();
+    let job = to_thread_cancellable(move |token: CancelToken| {
+        while !token.is_cancelled() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        stopped_tx.send(()).unwrap();
+        "finished"
+    });
+    (job, stopped)
+}
+
 #[test]
 fn token_is_cancelled_after_a_timeout() {
-    // Emulates a timeout combinator: the timer wins and drops the call.
+    // A timeout built from another crate's combinator: the timer wins and
+    // drops the call.
     matrix(|| async {
-        let (stopped_tx, stopped) = mpsc::channel();
-        let job = to_thread_cancellable(move |token: CancelToken| {
-            while !token.is_cancelled() {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            stopped_tx.send(()).unwrap();
-            "finished"
-        });
+        let (job, stopped) = loop_until_cancelled();
         let outcome = futures_lite::future::or(job.map(Some), async {
             async_io::Timer::after(Duration::from_millis(20)).await;
             None
@@ -257,13 +268,7 @@ fn token_is_cancelled_after_a_timeout() {
 #[test]
 fn token_is_cancelled_when_aiokit_timeout_elapses() {
     matrix(|| async {
-        let (stopped_tx, stopped) = mpsc::channel();
-        let job = to_thread_cancellable(move |token: CancelToken| {
-            while !token.is_cancelled() {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            stopped_tx.send(()).unwrap();
-        });
+        let (job, stopped) = loop_until_cancelled();
         let outcome = aiokit::timeout(Duration::from_millis(20), job).await;
         assert!(outcome.is_err(), "the timeout elapsed");
         stopped
