@@ -126,7 +126,7 @@
 //! (`tokio::time::sleep`: about 1.1 ms); details under
 //! [`timeout()`](timeout()#timers) and in BENCHMARKS.md. A future that is
 //! ready on its first poll pays neither a clock read nor a timer: wrapping it
-//! in a `timeout` costs about 3 ns.
+//! in a `timeout` costs about 2 ns.
 //!
 //! # Performance
 //!
