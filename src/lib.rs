@@ -211,6 +211,7 @@ pub mod tuple {
     };
 }
 
-#[cfg(doctest)]
+// The README documents the default build (`time` and `thread` on).
+#[cfg(all(doctest, feature = "time", feature = "thread"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
