@@ -17,22 +17,71 @@ pub use tuple::*;
 
 type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
 
-/// Stores `value` at `index`, growing `outputs` as inputs are pulled lazily.
-fn store<T>(outputs: &mut Vec<Option<T>>, index: usize, value: T) {
-    match outputs.get_mut(index) {
-        Some(slot) => *slot = Some(value),
-        None => {
-            outputs.resize_with(index, || None);
-            outputs.push(Some(value));
-        }
-    }
+/// Outputs collected in input order. While children complete in input order
+/// (always the case for children that are ready on their first poll) each
+/// output is pushed straight into the result; the first completion out of
+/// order switches to one slot per input, filled as outputs arrive.
+enum Outputs<T> {
+    InOrder(Vec<T>),
+    Slots(Vec<Option<T>>),
 }
 
-fn unwrap_all<T>(outputs: Vec<Option<T>>) -> Vec<T> {
-    outputs
-        .into_iter()
-        .map(|o| o.expect("every input completed"))
-        .collect()
+impl<T> Outputs<T> {
+    fn new() -> Self {
+        Outputs::InOrder(Vec::new())
+    }
+
+    /// Reserves room for `additional` outputs, once.
+    fn reserve(&mut self, additional: usize) {
+        if let Outputs::InOrder(outputs) = self {
+            if outputs.capacity() == 0 {
+                outputs.reserve_exact(additional);
+            }
+        }
+    }
+
+    /// Stores the output of input `index` (each index once).
+    #[inline]
+    fn store(&mut self, index: usize, value: T) {
+        match self {
+            Outputs::InOrder(outputs) if index == outputs.len() => outputs.push(value),
+            _ => self.store_out_of_order(index, value),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn store_out_of_order(&mut self, index: usize, value: T) {
+        if let Outputs::InOrder(outputs) = self {
+            // Sized from the length: a `Vec` of a zero-sized type reports an
+            // unbounded capacity.
+            let mut slots = Vec::with_capacity(outputs.len().max(index + 1));
+            slots.extend(std::mem::take(outputs).into_iter().map(Some));
+            *self = Outputs::Slots(slots);
+        }
+        let Outputs::Slots(slots) = self else {
+            unreachable!("switched above")
+        };
+        match slots.get_mut(index) {
+            Some(slot) => *slot = Some(value),
+            None => {
+                // Inputs are pulled lazily with a limit: grow as needed.
+                slots.resize_with(index, || None);
+                slots.push(Some(value));
+            }
+        }
+    }
+
+    /// Every output, in input order.
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            Outputs::InOrder(outputs) => outputs,
+            Outputs::Slots(slots) => slots
+                .into_iter()
+                .map(|o| o.expect("every input completed"))
+                .collect(),
+        }
+    }
 }
 
 /// Runs all `futures` concurrently and resolves to their outputs in input
@@ -89,7 +138,7 @@ where
 {
     Gather {
         engine: Engine::new(futures.into_iter()),
-        outputs: Vec::new(),
+        outputs: Outputs::new(),
     }
 }
 
@@ -101,7 +150,7 @@ where
     I::Item: IntoFuture,
 {
     engine: Engine<I>,
-    outputs: Vec<Option<Out<I>>>,
+    outputs: Outputs<Out<I>>,
 }
 
 // Children are pinned in their own allocation, never inside `Gather`.
@@ -155,14 +204,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(!this.engine.is_done(), "`Gather` polled after completion");
-        if this.outputs.capacity() == 0 {
-            this.outputs.reserve_exact(this.engine.size_hint());
-        }
+        this.outputs.reserve(this.engine.size_hint());
         let outputs = &mut this.outputs;
         let mut panicked = None;
         let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
             Ok(value) => {
-                store(outputs, index, value);
+                outputs.store(index, value);
                 ControlFlow::Continue(())
             }
             Err(panic) => {
@@ -175,7 +222,7 @@ where
         if let (ControlFlow::Break(()), Some(panic)) = (flow, panicked) {
             panic.resume();
         }
-        Poll::Ready(unwrap_all(std::mem::take(&mut this.outputs)))
+        Poll::Ready(std::mem::replace(&mut this.outputs, Outputs::new()).into_vec())
     }
 }
 
@@ -260,7 +307,7 @@ where
     I::Item: IntoFuture,
 {
     engine: Engine<I>,
-    outputs: Vec<Option<Out<I>>>,
+    outputs: Outputs<Out<I>>,
 }
 
 impl<I> Unpin for TryGather<I>
@@ -278,7 +325,7 @@ where
     pub(crate) fn new(iter: I) -> Self {
         Self {
             engine: Engine::new(iter),
-            outputs: Vec::new(),
+            outputs: Outputs::new(),
         }
     }
 
@@ -318,14 +365,12 @@ where
             !this.engine.is_done(),
             "`TryGather` polled after completion"
         );
-        if this.outputs.capacity() == 0 {
-            this.outputs.reserve_exact(this.engine.size_hint());
-        }
+        this.outputs.reserve(this.engine.size_hint());
         let outputs = &mut this.outputs;
         let mut failed = None;
         let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
             Ok(Ok(value)) => {
-                store(outputs, index, Ok(value));
+                outputs.store(index, Ok(value));
                 ControlFlow::Continue(())
             }
             failure => {
@@ -337,16 +382,17 @@ where
         this.engine.clear();
         match (flow, failed) {
             (ControlFlow::Break(()), Some(Ok(Err(error)))) => {
-                this.outputs = Vec::new();
+                this.outputs = Outputs::new();
                 Poll::Ready(Err(error))
             }
             (ControlFlow::Break(()), Some(Err(panic))) => panic.resume(),
             _ => {
-                let outputs = std::mem::take(&mut this.outputs).into_iter();
+                let outputs = std::mem::replace(&mut this.outputs, Outputs::new()).into_vec();
                 Poll::Ready(Ok(outputs
+                    .into_iter()
                     .map(|o| match o {
-                        Some(Ok(value)) => value,
-                        _ => unreachable!("every input completed with `Ok`"),
+                        Ok(value) => value,
+                        Err(_) => unreachable!("every input completed with `Ok`"),
                     })
                     .collect()))
             }
@@ -439,7 +485,7 @@ where
     I::Item: IntoFuture,
 {
     engine: Engine<I>,
-    outputs: Vec<Option<ChildResult<Out<I>>>>,
+    outputs: Outputs<ChildResult<Out<I>>>,
 }
 
 impl<I> Unpin for GatherSettled<I>
@@ -457,7 +503,7 @@ where
     pub(crate) fn new(iter: I) -> Self {
         Self {
             engine: Engine::new(iter),
-            outputs: Vec::new(),
+            outputs: Outputs::new(),
         }
     }
 
@@ -497,16 +543,14 @@ where
             !this.engine.is_done(),
             "`GatherSettled` polled after completion"
         );
-        if this.outputs.capacity() == 0 {
-            this.outputs.reserve_exact(this.engine.size_hint());
-        }
+        this.outputs.reserve(this.engine.size_hint());
         let outputs = &mut this.outputs;
         let _done: ControlFlow<()> = ready!(this.engine.poll_each(cx, |index, outcome| {
-            store(outputs, index, outcome);
+            outputs.store(index, outcome);
             ControlFlow::Continue(())
         }));
         this.engine.clear();
-        let outputs = unwrap_all(std::mem::take(&mut this.outputs));
+        let outputs = std::mem::replace(&mut this.outputs, Outputs::new()).into_vec();
         Poll::Ready(outputs.into_iter().map(Settled::from_child).collect())
     }
 }

@@ -44,6 +44,15 @@ fn order_is_input_order_when_completion_is_reversed() {
 }
 
 #[test]
+fn zero_sized_outputs_out_of_order() {
+    matrix(|| async {
+        let (children, driver) = staged(vec![(); 40], (0..40).rev().collect());
+        let (out, ()) = (gather(children), driver).gather().await;
+        assert_eq!(out.len(), 40);
+    });
+}
+
+#[test]
 fn empty_inputs_resolve_at_once() {
     matrix(|| async {
         let none: Vec<BoxFut<u8>> = Vec::new();
