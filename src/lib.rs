@@ -134,13 +134,13 @@
 //! in the same run, side by side; BENCHMARKS.md (in the repository) has the tables,
 //! the commands and the machine. In short (2 vCPUs, per child, medians):
 //!
-//! - `gather` over children woken one at a time: 175–236 ns, at or below the best
+//! - `gather` over children woken one at a time: 192–267 ns, at or below the best
 //!   of futures, futures-concurrency and futures-buffered at every size from 10
 //!   to 100,000 children; a wake polls only the woken child.
 //! - `gather` over ready children: 3–4 ns from 100 children up (futures-buffered
-//!   26–27 ns, futures' `join_all` 72–79 ns); at 10 children, 9 ns against
+//!   28–32 ns, futures' `join_all` 75–83 ns); at 10 children, 9 ns against
 //!   futures' `join_all` at 4 ns.
-//! - `try_gather` returns the first error 4–16× sooner than futures-concurrency's
+//! - `try_gather` returns the first error 4–17× sooner than futures-concurrency's
 //!   `TryJoin`.
 //! - `timeout` adds about 2 ns to a future that is ready at once (12× less than
 //!   `or` with an async-io `Timer`, 14× less than tokio's `timeout`).
