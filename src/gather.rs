@@ -1,88 +1,27 @@
 //! Waiting on many futures at once: [`gather()`], [`try_gather()`],
 //! [`gather_settled()`] and [`as_completed()`].
+//!
+//! Each is a sink over the shared engine (`utils::engine`): what a child's
+//! completion does to the result.
 
-use std::any::Any;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
-use futures_core::{FusedFuture, FusedStream, Stream, TryFuture};
+use futures_core::{FusedFuture, FusedStream, Stream};
 
-use crate::utils::engine::{ChildResult, Engine};
+use crate::utils::engine::{ChildResult, Engine, Step};
+use crate::utils::outputs::Outputs;
+use crate::utils::set::{Set, Sink};
+use crate::utils::source::Iter;
+use crate::{Panic, ResultOutput, Settled};
 
 mod tuple;
 pub use tuple::*;
 
 type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
-
-/// Outputs collected in input order. While children complete in input order
-/// (always the case for children that are ready on their first poll) each
-/// output is pushed straight into the result; the first completion out of
-/// order switches to one slot per input, filled as outputs arrive.
-enum Outputs<T> {
-    InOrder(Vec<T>),
-    Slots(Vec<Option<T>>),
-}
-
-impl<T> Outputs<T> {
-    fn new() -> Self {
-        Outputs::InOrder(Vec::new())
-    }
-
-    /// Reserves room for `additional` outputs, once.
-    fn reserve(&mut self, additional: usize) {
-        if let Outputs::InOrder(outputs) = self {
-            if outputs.capacity() == 0 {
-                outputs.reserve_exact(additional);
-            }
-        }
-    }
-
-    /// Stores the output of input `index` (each index once).
-    #[inline]
-    fn store(&mut self, index: usize, value: T) {
-        match self {
-            Outputs::InOrder(outputs) if index == outputs.len() => outputs.push(value),
-            _ => self.store_out_of_order(index, value),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn store_out_of_order(&mut self, index: usize, value: T) {
-        if let Outputs::InOrder(outputs) = self {
-            // Sized from the length: a `Vec` of a zero-sized type reports an
-            // unbounded capacity.
-            let mut slots = Vec::with_capacity(outputs.len().max(index + 1));
-            slots.extend(std::mem::take(outputs).into_iter().map(Some));
-            *self = Outputs::Slots(slots);
-        }
-        let Outputs::Slots(slots) = self else {
-            unreachable!("switched above")
-        };
-        match slots.get_mut(index) {
-            Some(slot) => *slot = Some(value),
-            None => {
-                // Inputs are pulled lazily with a limit: grow as needed.
-                slots.resize_with(index, || None);
-                slots.push(Some(value));
-            }
-        }
-    }
-
-    /// Every output, in input order.
-    fn into_vec(self) -> Vec<T> {
-        match self {
-            Outputs::InOrder(outputs) => outputs,
-            Outputs::Slots(slots) => slots
-                .into_iter()
-                .map(|o| o.expect("every input completed"))
-                .collect(),
-        }
-    }
-}
 
 /// Runs all `futures` concurrently and resolves to their outputs in input
 /// order, like `asyncio.gather(*aws)` or `Promise.all(promises)`.
@@ -137,8 +76,53 @@ where
     I::Item: IntoFuture,
 {
     Gather {
-        engine: Engine::new(futures.into_iter()),
-        outputs: Outputs::new(),
+        set: Set::new(Iter::new(futures.into_iter()), GatherSink::new(), "Gather"),
+    }
+}
+
+/// Stores every output by index; a panic stops the set and resumes.
+pub(crate) struct GatherSink<T> {
+    outputs: Outputs<T>,
+    panic: Option<Panic>,
+}
+
+impl<T> GatherSink<T> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            outputs: Outputs::new(),
+            panic: None,
+        }
+    }
+}
+
+impl<T> Sink<T> for GatherSink<T> {
+    type Output = Vec<T>;
+
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        self.outputs.reserve(additional);
+    }
+
+    #[inline]
+    fn complete(&mut self, index: usize, result: ChildResult<T>) -> Step {
+        match result {
+            Ok(value) => {
+                self.outputs.store(index, value);
+                Step::Continue
+            }
+            Err(panic) => {
+                self.panic = Some(panic);
+                Step::Break
+            }
+        }
+    }
+
+    fn finish(&mut self, _: ControlFlow<()>) -> Vec<T> {
+        if let Some(panic) = self.panic.take() {
+            self.outputs = Outputs::new();
+            panic.resume();
+        }
+        self.outputs.take()
     }
 }
 
@@ -149,16 +133,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<I>,
-    outputs: Outputs<Out<I>>,
-}
-
-// Children are pinned in their own allocation, never inside `Gather`.
-impl<I> Unpin for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+    set: Set<Iter<I>, GatherSink<Out<I>>>,
 }
 
 impl<I> Gather<I>
@@ -189,7 +164,7 @@ where
     /// ```
     #[track_caller]
     pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::Gather::limit");
+        self.set.engine.set_limit(limit, "aiokit::Gather::limit");
         self
     }
 }
@@ -201,28 +176,9 @@ where
 {
     type Output = Vec<Out<I>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        assert!(!this.engine.is_done(), "`Gather` polled after completion");
-        this.outputs.reserve(this.engine.size_hint());
-        let outputs = &mut this.outputs;
-        let mut panicked = None;
-        let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
-            Ok(value) => {
-                outputs.store(index, value);
-                ControlFlow::Continue(())
-            }
-            Err(panic) => {
-                panicked = Some(panic);
-                ControlFlow::Break(())
-            }
-        }));
-        // Done, or a child panicked: either way drop whatever is left.
-        this.engine.clear();
-        if let (ControlFlow::Break(()), Some(panic)) = (flow, panicked) {
-            panic.resume();
-        }
-        Poll::Ready(std::mem::replace(&mut this.outputs, Outputs::new()).into_vec())
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.set).poll(cx)
     }
 }
 
@@ -232,7 +188,7 @@ where
     I::Item: IntoFuture,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.set.is_done()
     }
 }
 
@@ -242,10 +198,7 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Gather")
-            .field("pulled", &self.engine.pulled())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.set.fmt(f)
     }
 }
 
@@ -294,10 +247,96 @@ pub fn try_gather<I>(futures: I) -> TryGather<I::IntoIter>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
-    <I::Item as IntoFuture>::IntoFuture: TryFuture,
+    <I::Item as IntoFuture>::Output: ResultOutput,
 {
     TryGather::new(futures.into_iter())
 }
+
+/// Stores `Ok` outputs by index; the first `Err` (or panic) stops the set, or
+/// with `drain`, stops new starts and lets the running children finish.
+///
+/// Generic over the whole output `O` rather than its `T` and `E`, so that the
+/// futures holding it need no `Result` bound to be named (the arrays of
+/// `GatherExt` name `TryGather` for any output). The outputs it stores are
+/// always `Ok`.
+pub(crate) struct TryGatherSink<O> {
+    outputs: Outputs<O>,
+    error: Option<O>,
+    panic: Option<Panic>,
+    drain: bool,
+}
+
+impl<O> TryGatherSink<O> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            outputs: Outputs::new(),
+            error: None,
+            panic: None,
+            drain: false,
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some() || self.panic.is_some()
+    }
+}
+
+impl<O: ResultOutput> Sink<O> for TryGatherSink<O> {
+    type Output = Result<Vec<O::Ok>, O::Err>;
+
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        self.outputs.reserve(additional);
+    }
+
+    #[inline]
+    fn complete(&mut self, index: usize, result: ChildResult<O>) -> Step {
+        let first = !self.failed();
+        match result {
+            Ok(output) if output.is_ok() => {
+                if first {
+                    self.outputs.store(index, output);
+                }
+                return Step::Continue;
+            }
+            Ok(error) => {
+                if first {
+                    self.error = Some(error);
+                }
+            }
+            // A panic outranks an error: it resumes in the end.
+            Err(panic) => {
+                if self.panic.is_none() {
+                    self.panic = Some(panic);
+                }
+            }
+        }
+        if !self.drain {
+            Step::Break
+        } else if first {
+            self.outputs = Outputs::new();
+            Step::Drain
+        } else {
+            Step::Continue
+        }
+    }
+
+    fn finish(&mut self, _: ControlFlow<()>) -> Self::Output {
+        if let Some(panic) = self.panic.take() {
+            self.outputs = Outputs::new();
+            panic.resume();
+        }
+        if let Some(Err(error)) = self.error.take().map(ResultOutput::into_result) {
+            self.outputs = Outputs::new();
+            return Err(error);
+        }
+        let outputs = self.outputs.take().into_iter();
+        Ok(outputs.filter_map(|ok| ok.into_result().ok()).collect())
+    }
+}
+
+type OkOf<I> = <Out<I> as ResultOutput>::Ok;
+type ErrOf<I> = <Out<I> as ResultOutput>::Err;
 
 /// Future for the [`try_gather()`] function.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -306,15 +345,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<I>,
-    outputs: Outputs<Out<I>>,
-}
-
-impl<I> Unpin for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+    set: Set<Iter<I>, TryGatherSink<Out<I>>>,
 }
 
 impl<I> TryGather<I>
@@ -324,8 +355,7 @@ where
 {
     pub(crate) fn new(iter: I) -> Self {
         Self {
-            engine: Engine::new(iter),
-            outputs: Outputs::new(),
+            set: Set::new(Iter::new(iter), TryGatherSink::new(), "TryGather"),
         }
     }
 
@@ -347,66 +377,79 @@ where
     /// ```
     #[track_caller]
     pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::TryGather::limit");
+        self.set.engine.set_limit(limit, "aiokit::TryGather::limit");
+        self
+    }
+
+    /// On the first `Err`, starts no new child but lets the running ones
+    /// finish, then resolves to that first error: p-map's
+    /// `stopOnError: false`, for children that must not be cancelled halfway
+    /// (a write, a transaction). Without it, the first `Err` drops the running
+    /// children at once.
+    ///
+    /// The inputs not yet started are dropped unstarted when the first error
+    /// arrives; the outputs and later errors of the children that finish
+    /// after it are dropped as they complete. A panic is treated the same
+    /// way: nothing new starts, the running children finish, then the panic
+    /// resumes (a panic outranks an error). Dropping the `TryGather` still
+    /// drops everything at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use futures_lite::future::yield_now;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let finished = AtomicUsize::new(0);
+    /// let finished = &finished;
+    /// let result = aiokit::try_gather((0..10).map(|n| async move {
+    ///     for _ in 0..n {
+    ///         yield_now().await; // later inputs take longer
+    ///     }
+    ///     if n == 0 {
+    ///         return Err(format!("input {n} failed"));
+    ///     }
+    ///     finished.fetch_add(1, Ordering::SeqCst);
+    ///     Ok(n)
+    /// }))
+    /// .limit(3)
+    /// .drain_on_error()
+    /// .await;
+    /// assert_eq!(result, Err("input 0 failed".to_string()));
+    /// // Inputs 1 and 2 were running when input 0 failed: they finished.
+    /// // Inputs 3 to 9 never started.
+    /// assert_eq!(finished.load(Ordering::SeqCst), 2);
+    /// # });
+    /// ```
+    pub fn drain_on_error(mut self) -> Self {
+        self.set.sink.drain = true;
         self
     }
 }
 
-impl<I, T, E> Future for TryGather<I>
+impl<I> Future for TryGather<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
-    type Output = Result<Vec<T>, E>;
+    type Output = Result<Vec<OkOf<I>>, ErrOf<I>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        assert!(
-            !this.engine.is_done(),
-            "`TryGather` polled after completion"
-        );
-        this.outputs.reserve(this.engine.size_hint());
-        let outputs = &mut this.outputs;
-        let mut failed = None;
-        let flow = ready!(this.engine.poll_each(cx, |index, result| match result {
-            Ok(Ok(value)) => {
-                outputs.store(index, Ok(value));
-                ControlFlow::Continue(())
-            }
-            failure => {
-                failed = Some(failure);
-                ControlFlow::Break(())
-            }
-        }));
-        // Done, failed or panicked: either way drop whatever is left.
-        this.engine.clear();
-        match (flow, failed) {
-            (ControlFlow::Break(()), Some(Ok(Err(error)))) => {
-                this.outputs = Outputs::new();
-                Poll::Ready(Err(error))
-            }
-            (ControlFlow::Break(()), Some(Err(panic))) => panic.resume(),
-            _ => {
-                let outputs = std::mem::replace(&mut this.outputs, Outputs::new()).into_vec();
-                Poll::Ready(Ok(outputs
-                    .into_iter()
-                    .map(|o| match o {
-                        Ok(value) => value,
-                        Err(_) => unreachable!("every input completed with `Ok`"),
-                    })
-                    .collect()))
-            }
-        }
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.set).poll(cx)
     }
 }
 
-impl<I, T, E> FusedFuture for TryGather<I>
+impl<I> FusedFuture for TryGather<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.set.is_done()
     }
 }
 
@@ -416,10 +459,7 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TryGather")
-            .field("pulled", &self.engine.pulled())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.set.fmt(f)
     }
 }
 
@@ -472,9 +512,45 @@ pub fn gather_settled<I>(futures: I) -> GatherSettled<I::IntoIter>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
-    <I::Item as IntoFuture>::IntoFuture: TryFuture,
+    <I::Item as IntoFuture>::Output: ResultOutput,
 {
     GatherSettled::new(futures.into_iter())
+}
+
+/// Stores every outcome by index; never stops early. Generic over the whole
+/// output, as [`TryGatherSink`] is.
+pub(crate) struct SettledSink<O> {
+    outputs: Outputs<ChildResult<O>>,
+}
+
+impl<O> SettledSink<O> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            outputs: Outputs::new(),
+        }
+    }
+}
+
+impl<O: ResultOutput> Sink<O> for SettledSink<O> {
+    type Output = Vec<Settled<O::Ok, O::Err>>;
+
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        self.outputs.reserve(additional);
+    }
+
+    #[inline]
+    fn complete(&mut self, index: usize, result: ChildResult<O>) -> Step {
+        self.outputs.store(index, result);
+        Step::Continue
+    }
+
+    fn finish(&mut self, _: ControlFlow<()>) -> Self::Output {
+        let outputs = self.outputs.take().into_iter();
+        outputs
+            .map(|outcome| Settled::from_child(outcome.map(ResultOutput::into_result)))
+            .collect()
+    }
 }
 
 /// Future for the [`gather_settled()`] function.
@@ -484,15 +560,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<I>,
-    outputs: Outputs<ChildResult<Out<I>>>,
-}
-
-impl<I> Unpin for GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+    set: Set<Iter<I>, SettledSink<Out<I>>>,
 }
 
 impl<I> GatherSettled<I>
@@ -502,8 +570,7 @@ where
 {
     pub(crate) fn new(iter: I) -> Self {
         Self {
-            engine: Engine::new(iter),
-            outputs: Outputs::new(),
+            set: Set::new(Iter::new(iter), SettledSink::new(), "GatherSettled"),
         }
     }
 
@@ -525,43 +592,35 @@ where
     /// ```
     #[track_caller]
     pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::GatherSettled::limit");
+        self.set
+            .engine
+            .set_limit(limit, "aiokit::GatherSettled::limit");
         self
     }
 }
 
-impl<I, T, E> Future for GatherSettled<I>
+impl<I> Future for GatherSettled<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
-    type Output = Vec<Settled<T, E>>;
+    type Output = Vec<Settled<OkOf<I>, ErrOf<I>>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        assert!(
-            !this.engine.is_done(),
-            "`GatherSettled` polled after completion"
-        );
-        this.outputs.reserve(this.engine.size_hint());
-        let outputs = &mut this.outputs;
-        let _done: ControlFlow<()> = ready!(this.engine.poll_each(cx, |index, outcome| {
-            outputs.store(index, outcome);
-            ControlFlow::Continue(())
-        }));
-        this.engine.clear();
-        let outputs = std::mem::replace(&mut this.outputs, Outputs::new()).into_vec();
-        Poll::Ready(outputs.into_iter().map(Settled::from_child).collect())
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.set).poll(cx)
     }
 }
 
-impl<I, T, E> FusedFuture for GatherSettled<I>
+impl<I> FusedFuture for GatherSettled<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.set.is_done()
     }
 }
 
@@ -571,10 +630,7 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherSettled")
-            .field("pulled", &self.engine.pulled())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.set.fmt(f)
     }
 }
 
@@ -618,7 +674,7 @@ where
     I::Item: IntoFuture,
 {
     AsCompleted {
-        engine: Engine::new(futures.into_iter()),
+        engine: Engine::new(Iter::new(futures.into_iter())),
     }
 }
 
@@ -629,9 +685,10 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<I>,
+    engine: Engine<Iter<I>>,
 }
 
+// Children are pinned in their own allocation, never inside the stream.
 impl<I> Unpin for AsCompleted<I>
 where
     I: Iterator,
@@ -686,19 +743,13 @@ where
                 this.engine.clear();
                 panic.resume()
             }
-            Poll::Ready(None) => {
-                this.engine.clear();
-                Poll::Ready(None)
-            }
+            Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.engine.size_hint() {
-            0 if self.engine.is_done() => (0, Some(0)),
-            n => (n, None),
-        }
+        self.engine.remaining()
     }
 }
 
@@ -720,353 +771,8 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted")
             .field("pulled", &self.engine.pulled())
+            .field("running", &self.engine.live())
             .field("done", &self.engine.is_done())
             .finish_non_exhaustive()
-    }
-}
-
-/// The outcome of one child of [`gather_settled()`]: what
-/// `Promise.allSettled` reports as `{status, value | reason}`, with panics
-/// as a third case.
-///
-/// # Examples
-///
-/// ```
-/// use aiokit::Settled;
-///
-/// let ok: Settled<u8, &str> = Settled::Ok(1);
-/// assert!(ok.is_ok());
-/// assert_eq!(ok.ok(), Some(1));
-/// assert_eq!(Settled::<u8, &str>::Err("bad").into_result().unwrap_err().err(), Some("bad"));
-/// ```
-#[derive(Debug)]
-pub enum Settled<T, E> {
-    /// The child resolved to `Ok`.
-    Ok(T),
-    /// The child resolved to `Err`.
-    Err(E),
-    /// The child panicked while being polled.
-    Panicked(Panic),
-}
-
-impl<T, E> Settled<T, E> {
-    /// Whether the child resolved to `Ok`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(aiokit::Settled::<_, ()>::Ok(1).is_ok());
-    /// ```
-    pub fn is_ok(&self) -> bool {
-        matches!(self, Settled::Ok(_))
-    }
-
-    /// Whether the child resolved to `Err`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(aiokit::Settled::<(), _>::Err(1).is_err());
-    /// ```
-    pub fn is_err(&self) -> bool {
-        matches!(self, Settled::Err(_))
-    }
-
-    /// Whether the child panicked.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!aiokit::Settled::<(), ()>::Ok(()).is_panicked());
-    /// ```
-    pub fn is_panicked(&self) -> bool {
-        matches!(self, Settled::Panicked(_))
-    }
-
-    /// The `Ok` value, if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(aiokit::Settled::<_, ()>::Ok(3).ok(), Some(3));
-    /// ```
-    pub fn ok(self) -> Option<T> {
-        match self {
-            Settled::Ok(value) => Some(value),
-            _ => None,
-        }
-    }
-
-    /// The `Err` value, if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(aiokit::Settled::<(), _>::Err("e").err(), Some("e"));
-    /// ```
-    pub fn err(self) -> Option<E> {
-        match self {
-            Settled::Err(error) => Some(error),
-            _ => None,
-        }
-    }
-
-    /// The panic, if the child panicked.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(aiokit::Settled::<(), ()>::Ok(()).panic().is_none());
-    /// ```
-    pub fn panic(&self) -> Option<&Panic> {
-        match self {
-            Settled::Panicked(panic) => Some(panic),
-            _ => None,
-        }
-    }
-
-    /// Borrows the `Ok` value, if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = aiokit::Settled::<String, ()>::Ok("hi".into());
-    /// assert_eq!(s.value().map(String::len), Some(2));
-    /// ```
-    pub fn value(&self) -> Option<&T> {
-        match self {
-            Settled::Ok(value) => Some(value),
-            _ => None,
-        }
-    }
-
-    /// Borrows the `Err` value, if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(aiokit::Settled::<(), _>::Err(4).error(), Some(&4));
-    /// ```
-    pub fn error(&self) -> Option<&E> {
-        match self {
-            Settled::Err(error) => Some(error),
-            _ => None,
-        }
-    }
-
-    /// `Ok(value)`, or the failure (error or panic) as `Err`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use aiokit::{Failure, Settled};
-    ///
-    /// assert_eq!(Settled::<_, ()>::Ok(1).into_result().ok(), Some(1));
-    /// assert!(matches!(Settled::<(), _>::Err(2).into_result(), Err(Failure::Err(2))));
-    /// ```
-    pub fn into_result(self) -> Result<T, Failure<E>> {
-        match self {
-            Settled::Ok(value) => Ok(value),
-            Settled::Err(error) => Err(Failure::Err(error)),
-            Settled::Panicked(panic) => Err(Failure::Panicked(panic)),
-        }
-    }
-
-    /// Splits outcomes into the successes and the failures, each in input
-    /// order.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use aiokit::Settled;
-    ///
-    /// let all = vec![Settled::Ok(1), Settled::Err("x"), Settled::Ok(3)];
-    /// let (ok, failed) = Settled::split(all);
-    /// assert_eq!(ok, [1, 3]);
-    /// assert_eq!(failed.len(), 1);
-    /// ```
-    pub fn split(outcomes: impl IntoIterator<Item = Self>) -> (Vec<T>, Vec<Failure<E>>) {
-        let mut ok = Vec::new();
-        let mut failed = Vec::new();
-        for outcome in outcomes {
-            match outcome.into_result() {
-                Ok(value) => ok.push(value),
-                Err(failure) => failed.push(failure),
-            }
-        }
-        (ok, failed)
-    }
-}
-
-impl<T, E> Settled<T, E> {
-    fn from_child(outcome: ChildResult<Result<T, E>>) -> Self {
-        match outcome {
-            Ok(Ok(value)) => Settled::Ok(value),
-            Ok(Err(error)) => Settled::Err(error),
-            Err(panic) => Settled::Panicked(panic),
-        }
-    }
-}
-
-impl<T, E> From<Result<T, E>> for Settled<T, E> {
-    fn from(result: Result<T, E>) -> Self {
-        match result {
-            Ok(value) => Settled::Ok(value),
-            Err(error) => Settled::Err(error),
-        }
-    }
-}
-
-/// Why a child of [`gather_settled()`] did not succeed.
-///
-/// # Examples
-///
-/// ```
-/// use aiokit::{Failure, Settled};
-///
-/// let failure = Settled::<(), _>::Err("gone").into_result().unwrap_err();
-/// assert_eq!(failure.to_string(), "gone");
-/// assert!(matches!(failure, Failure::Err("gone")));
-/// ```
-#[derive(Debug)]
-pub enum Failure<E> {
-    /// The child resolved to `Err`.
-    Err(E),
-    /// The child panicked.
-    Panicked(Panic),
-}
-
-impl<E> Failure<E> {
-    /// The error, if the child resolved to `Err`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(aiokit::Failure::Err(5).err(), Some(5));
-    /// ```
-    pub fn err(self) -> Option<E> {
-        match self {
-            Failure::Err(error) => Some(error),
-            Failure::Panicked(_) => None,
-        }
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for Failure<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Err(error) => error.fmt(f),
-            Failure::Panicked(panic) => panic.fmt(f),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for Failure<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Failure::Err(error) => Some(error),
-            Failure::Panicked(_) => None,
-        }
-    }
-}
-
-/// A panic caught while polling a child of [`gather_settled()`].
-///
-/// It keeps the panic's payload: [`message`](Panic::message) reads it when it
-/// is a string (as `panic!("...")` makes), and [`resume`](Panic::resume)
-/// continues unwinding with it, as if it had never been caught.
-///
-/// # Examples
-///
-/// ```
-/// # futures_lite::future::block_on(async {
-/// fn boom(n: u32) -> Result<(), ()> {
-///     panic!("boom {n}")
-/// }
-/// let outcomes = aiokit::gather_settled([async { boom(1) }]).await;
-/// let panic = outcomes[0].panic().unwrap();
-/// assert_eq!(panic.message(), Some("boom 1"));
-/// assert_eq!(panic.to_string(), "panicked: boom 1");
-/// # });
-/// ```
-pub struct Panic {
-    payload: Box<dyn Any + Send + 'static>,
-}
-
-impl Panic {
-    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> Self {
-        Self { payload }
-    }
-
-    /// The panic message, when the payload is a `&str` or a `String`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let caught = std::panic::catch_unwind(|| panic!("oops")).unwrap_err();
-    /// let caught = aiokit::Panic::from(caught);
-    /// assert_eq!(caught.message(), Some("oops"));
-    /// ```
-    pub fn message(&self) -> Option<&str> {
-        (self.payload.downcast_ref::<&'static str>().copied())
-            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
-    }
-
-    /// The payload, as `std::panic::catch_unwind` returns it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let caught = std::panic::catch_unwind(|| std::panic::panic_any(42_u8)).unwrap_err();
-    /// let caught = aiokit::Panic::from(caught);
-    /// assert_eq!(caught.message(), None);
-    /// assert_eq!(caught.into_payload().downcast_ref::<u8>(), Some(&42));
-    /// ```
-    pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
-    }
-
-    /// Resumes unwinding with the original payload
-    /// (`std::panic::resume_unwind`), as if the panic had not been caught.
-    ///
-    /// # Examples
-    ///
-    /// ```should_panic
-    /// # futures_lite::future::block_on(async {
-    /// fn again() -> Result<(), ()> {
-    ///     panic!("again")
-    /// }
-    /// let mut outcomes = aiokit::gather_settled([async { again() }]).await;
-    /// if let aiokit::Settled::Panicked(panic) = outcomes.remove(0) {
-    ///     panic.resume();
-    /// }
-    /// # });
-    /// ```
-    pub fn resume(self) -> ! {
-        std::panic::resume_unwind(self.into_payload())
-    }
-}
-
-impl From<Box<dyn Any + Send + 'static>> for Panic {
-    /// Wraps a payload caught by `std::panic::catch_unwind`.
-    fn from(payload: Box<dyn Any + Send + 'static>) -> Self {
-        Self::new(payload)
-    }
-}
-
-impl fmt::Debug for Panic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Panic")
-            .field("message", &self.message())
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for Panic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.message() {
-            Some(message) => write!(f, "panicked: {message}"),
-            None => f.write_str("panicked with a non-string payload"),
-        }
     }
 }

@@ -161,7 +161,9 @@
 
 mod gather;
 mod paginate;
+mod panic;
 mod race;
+mod settled;
 #[cfg(feature = "thread")]
 mod thread;
 #[cfg(feature = "time")]
@@ -169,15 +171,17 @@ mod time;
 mod utils;
 
 pub use crate::gather::{
-    AsCompleted, Failure, Gather, GatherExt, GatherSettled, Panic, Settled, TryGather,
-    as_completed, gather, gather_settled, try_gather,
+    AsCompleted, Gather, GatherExt, GatherSettled, TryGather, as_completed, gather, gather_settled,
+    try_gather,
 };
 #[cfg(feature = "time")]
 pub use crate::paginate::Retry;
 pub use crate::paginate::{
     OnRepeat, Page, PageError, Pages, Paginate, PaginateNumbered, paginate, paginate_numbered,
 };
+pub use crate::panic::Panic;
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
+pub use crate::settled::{Failure, ResultOutput, Settled};
 
 #[cfg(feature = "time")]
 pub use crate::time::{

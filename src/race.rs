@@ -1,27 +1,39 @@
 //! The first to finish: [`race()`] and [`race_ok()`].
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::iter::Peekable;
+use std::ops::ControlFlow;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use futures_core::{FusedFuture, TryFuture};
+use futures_core::FusedFuture;
 
-use crate::utils::engine::Engine;
+use crate::utils::engine::{ChildResult, Step};
+use crate::utils::outputs::Outputs;
+use crate::utils::set::{Set, Sink};
+use crate::utils::source::Iter;
+use crate::{Panic, ResultOutput};
 
 mod tuple;
 pub use tuple::*;
 
 type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
 
-/// The rotation source: every race, of any form, takes the next ticket when
-/// it is created, and polls child `ticket % n` first.
-static TICKETS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// The rotation source: every race, of any form, takes the next ticket of
+    /// the thread that creates it, and polls child `ticket % n` first. One
+    /// counter per thread: no cache line shared by every race in the process.
+    static TICKETS: Cell<usize> = const { Cell::new(0) };
+}
 
 fn ticket() -> usize {
-    TICKETS.fetch_add(1, Ordering::Relaxed)
+    TICKETS.with(|tickets| {
+        let ticket = tickets.get();
+        tickets.set(ticket.wrapping_add(1));
+        ticket
+    })
 }
 
 /// Runs all `futures` concurrently and resolves to the output of the first one
@@ -48,13 +60,13 @@ fn ticket() -> usize {
 ///
 /// No child is favoured for long, and no random number generator is used.
 /// Every race (`race`, [`race_ok()`], and the [`RaceExt`] methods) takes a
-/// ticket `t` from one process-wide counter when it is created. With `n`
+/// ticket `t` from a counter of the thread that creates it. With `n`
 /// children, its first poll visits child `t % n` first, then the next ones in
 /// input order, wrapping around to child 0; the first child found ready
 /// wins. Later polls visit only the children woken since, in the order their
-/// wakes arrived. So when races over the same `n` always-ready children run
-/// in a loop, with no other race created in between, each child wins exactly
-/// one race in `n`.
+/// wakes arrived. So when races over the same `n` always-ready children are
+/// created in a loop on one thread, with no other race created there in
+/// between, each child wins exactly one race in `n`.
 ///
 /// # Cancellation
 ///
@@ -110,6 +122,29 @@ where
     Race::new(futures.into_iter(), "aiokit::race")
 }
 
+/// Keeps the first completion and stops the set.
+struct FirstSink<T> {
+    first: Option<ChildResult<T>>,
+}
+
+impl<T> Sink<T> for FirstSink<T> {
+    type Output = T;
+
+    #[inline]
+    fn complete(&mut self, _: usize, result: ChildResult<T>) -> Step {
+        self.first = Some(result);
+        Step::Break
+    }
+
+    fn finish(&mut self, _: ControlFlow<()>) -> T {
+        match self.first.take() {
+            Some(Ok(value)) => value,
+            Some(Err(panic)) => panic.resume(),
+            None => unreachable!("a race has at least one child"),
+        }
+    }
+}
+
 /// Future for the [`race()`] function.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Race<I>
@@ -117,15 +152,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<Peekable<I>>,
-}
-
-// Children are pinned in their own allocation, never inside `Race`.
-impl<I> Unpin for Race<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+    set: Set<Iter<Peekable<I>>, FirstSink<Out<I>>>,
 }
 
 impl<I> Race<I>
@@ -143,10 +170,10 @@ where
                  (`Promise.race([])` would stay pending forever)"
             );
         }
-        let mut engine = Engine::new(iter);
-        engine.set_start(ticket());
-        engine.keep_wake_order();
-        Self { engine }
+        let mut set = Set::new(Iter::new(iter), FirstSink { first: None }, "Race");
+        set.engine.set_start(ticket());
+        set.engine.keep_wake_order();
+        Self { set }
     }
 }
 
@@ -157,21 +184,9 @@ where
 {
     type Output = Out<I>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        assert!(!this.engine.is_done(), "`Race` polled after completion");
-        match this.engine.poll_next(cx) {
-            Poll::Ready(Some((_, Ok(value)))) => {
-                this.engine.clear();
-                Poll::Ready(value)
-            }
-            Poll::Ready(Some((_, Err(panic)))) => {
-                this.engine.clear();
-                panic.resume()
-            }
-            Poll::Ready(None) => unreachable!("a race has at least one child"),
-            Poll::Pending => Poll::Pending,
-        }
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.set).poll(cx)
     }
 }
 
@@ -181,7 +196,7 @@ where
     I::Item: IntoFuture,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.set.is_done()
     }
 }
 
@@ -191,10 +206,7 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Race")
-            .field("pulled", &self.engine.pulled())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.set.fmt(f)
     }
 }
 
@@ -255,10 +267,55 @@ pub fn race_ok<I>(futures: I) -> RaceOk<I::IntoIter>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
-    <I::Item as IntoFuture>::IntoFuture: TryFuture,
+    <I::Item as IntoFuture>::Output: ResultOutput,
 {
     RaceOk::new(futures.into_iter())
 }
+
+/// Keeps the errors by index until the first `Ok`, which stops the set.
+/// Generic over the whole output, so that `RaceOk` needs no `Result` bound to
+/// be named; the outputs it stores are always `Err`.
+struct FirstOkSink<O> {
+    errors: Outputs<O>,
+    winner: Option<O>,
+    panic: Option<Panic>,
+}
+
+impl<O: ResultOutput> Sink<O> for FirstOkSink<O> {
+    type Output = Result<O::Ok, AllFailed<O::Err>>;
+
+    #[inline]
+    fn complete(&mut self, index: usize, result: ChildResult<O>) -> Step {
+        match result {
+            Ok(output) if output.is_ok() => self.winner = Some(output),
+            Ok(error) => {
+                self.errors.store(index, error);
+                return Step::Continue;
+            }
+            Err(panic) => self.panic = Some(panic),
+        }
+        Step::Break
+    }
+
+    fn finish(&mut self, _: ControlFlow<()>) -> Self::Output {
+        if let Some(panic) = self.panic.take() {
+            self.errors = Outputs::new();
+            panic.resume();
+        }
+        if let Some(Ok(value)) = self.winner.take().map(ResultOutput::into_result) {
+            self.errors = Outputs::new();
+            return Ok(value);
+        }
+        // Every child failed: every index is filled.
+        let errors = self.errors.take().into_iter();
+        Err(AllFailed {
+            errors: errors.filter_map(|e| e.into_result().err()).collect(),
+        })
+    }
+}
+
+type OkOf<I> = <Out<I> as ResultOutput>::Ok;
+type ErrOf<I> = <Out<I> as ResultOutput>::Err;
 
 /// Future for the [`race_ok()`] function.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -267,17 +324,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<I>,
-    /// The `Err` outputs so far, by input index.
-    errors: Vec<Option<Out<I>>>,
-    failed: usize,
-}
-
-impl<I> Unpin for RaceOk<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+    set: Set<Iter<I>, FirstOkSink<Out<I>>>,
 }
 
 impl<I> RaceOk<I>
@@ -286,73 +333,40 @@ where
     I::Item: IntoFuture,
 {
     pub(crate) fn new(iter: I) -> Self {
-        let mut engine = Engine::new(iter);
-        engine.set_start(ticket());
-        engine.keep_wake_order();
-        Self {
-            engine,
-            errors: Vec::new(),
-            failed: 0,
-        }
+        let sink = FirstOkSink {
+            errors: Outputs::new(),
+            winner: None,
+            panic: None,
+        };
+        let mut set = Set::new(Iter::new(iter), sink, "RaceOk");
+        set.engine.set_start(ticket());
+        set.engine.keep_wake_order();
+        Self { set }
     }
 }
 
-impl<I, T, E> Future for RaceOk<I>
+impl<I> Future for RaceOk<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
-    type Output = Result<T, AllFailed<E>>;
+    type Output = Result<OkOf<I>, AllFailed<ErrOf<I>>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        assert!(!this.engine.is_done(), "`RaceOk` polled after completion");
-        loop {
-            match this.engine.poll_next(cx) {
-                Poll::Ready(Some((_, Ok(Ok(value))))) => {
-                    this.engine.clear();
-                    this.errors = Vec::new();
-                    return Poll::Ready(Ok(value));
-                }
-                Poll::Ready(Some((index, Ok(Err(error))))) => {
-                    if this.errors.capacity() == 0 {
-                        this.errors.reserve_exact(this.engine.size_hint() + 1);
-                    }
-                    if index >= this.errors.len() {
-                        this.errors.resize_with(index + 1, || None);
-                    }
-                    this.errors[index] = Some(Err(error));
-                    this.failed += 1;
-                }
-                Poll::Ready(Some((_, Err(panic)))) => {
-                    this.engine.clear();
-                    panic.resume()
-                }
-                Poll::Ready(None) => {
-                    // Mark done even for empty input, for `is_terminated`.
-                    this.engine.clear();
-                    let errors = std::mem::take(&mut this.errors)
-                        .into_iter()
-                        .map(|error| match error {
-                            Some(Err(error)) => error,
-                            _ => unreachable!("every input failed"),
-                        })
-                        .collect();
-                    return Poll::Ready(Err(AllFailed { errors }));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.set).poll(cx)
     }
 }
 
-impl<I, T, E> FusedFuture for RaceOk<I>
+impl<I> FusedFuture for RaceOk<I>
 where
     I: Iterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: IntoFuture,
+    Out<I>: ResultOutput,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.set.is_done()
     }
 }
 
@@ -362,11 +376,7 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RaceOk")
-            .field("pulled", &self.engine.pulled())
-            .field("failed", &self.failed)
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.set.fmt(f)
     }
 }
 

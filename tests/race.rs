@@ -467,6 +467,9 @@ fn a_wake_polls_only_the_woken_child() {
             let parent = CountingWaker::new();
             let mut r = race(gates.iter().enumerate().map(|(i, g)| g.child(i)));
             assert!(poll_once(&mut r, &parent).is_pending());
+            // The child left pending on the parent's waker by the first pass
+            // gets its one catch-up poll at the next parent poll.
+            assert!(poll_once(&mut r, &parent).is_pending());
             for i in [n / 2, 0, n - 1] {
                 let before = total(&gates);
                 gates[i].wake();
@@ -487,6 +490,9 @@ fn a_wake_polls_only_the_woken_child() {
             let gates: [Gate; 40] = std::array::from_fn(|_| Gate::default());
             let mut r = std::array::from_fn::<_, 40, _>(|i| gates[i].child(i)).first_completed();
             assert!(poll_once(&mut r, &parent).is_pending());
+            // The child left pending on the parent's waker by the first pass
+            // gets its one catch-up poll at the next parent poll.
+            assert!(poll_once(&mut r, &parent).is_pending());
             let before = total(&gates);
             gates[17].wake();
             assert!(poll_once(&mut r, &parent).is_pending());
@@ -496,6 +502,9 @@ fn a_wake_polls_only_the_woken_child() {
 
             let gates: Vec<Gate> = (0..n).map(|_| Gate::default()).collect();
             let mut r = race_ok(gates.iter().map(|g| g.child(Err::<(), _>(()))));
+            assert!(poll_once(&mut r, &parent).is_pending());
+            // The child left pending on the parent's waker by the first pass
+            // gets its one catch-up poll at the next parent poll.
             assert!(poll_once(&mut r, &parent).is_pending());
             let before = total(&gates);
             gates[n / 3].open();
@@ -516,6 +525,9 @@ fn after_the_first_poll_children_are_polled_in_wake_order() {
             let gates: Vec<Gate> = (0..n).map(|_| Gate::default()).collect();
             let parent = CountingWaker::new();
             let mut r = race(gates.iter().enumerate().map(|(i, g)| g.child(i)));
+            assert!(poll_once(&mut r, &parent).is_pending());
+            // The catch-up poll of the child the first pass left on the
+            // parent's waker; from here on every child has its own waker.
             assert!(poll_once(&mut r, &parent).is_pending());
             // Both become ready; 7 is woken first, so 7 wins.
             gates[2].open.store(true, Ordering::SeqCst);

@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use futures_util::future::MaybeDone;
 use pin_project_lite::pin_project;
 
-use super::{Gather, GatherSettled, Settled, TryGather};
+use super::{Gather, GatherSettled, TryGather};
+use crate::Settled;
 use crate::utils::catch_panic::CatchPanic;
 
 /// `gather`, `try_gather` and `gather_settled` as methods on tuples (up to 12

@@ -1,53 +1,80 @@
-//! The machinery shared by `gather`, `try_gather`, `gather_settled` and
-//! `as_completed`: a set of children polled inside the caller's task, yielding
-//! `(input index, output)` in completion order.
+//! The set of children behind every combinator that runs many futures:
+//! `gather` and its family, `race`, `race_ok`, the stream forms and
+//! `TaskGroup`. Children are polled inside the caller's task; each completion
+//! (input index, output or panic) is handed to a *sink*, a closure that the
+//! combinator supplies and that decides what happens next (see [`Step`]).
 //!
-//! * Children live inline in one [`PinSlice`]; a completed child is dropped at
-//!   once. With a limit, the slice has `limit` slots and the input iterator is
-//!   pulled only when a slot frees up.
-//! * The first poll goes once through every slot (the first pass). It starts
-//!   with the parent's waker, so a set whose children are all ready allocates
-//!   nothing more; at the first child that stays pending it switches to slot
-//!   wakers, and that one child is polled again with its own.
+//! * Inputs come from a [`Source`]: an iterator, a stream, or pushes. The
+//!   engine pulls an input only when it has room for another child (under the
+//!   limit and the bound, see [`Engine::set_bound`]), and a child that
+//!   completes frees its slot, which is refilled in the same poll.
+//! * Children live inline in pinned slots ([`PinSlice`]), in chunks: the
+//!   first chunk holds what the first poll could pull; more chunks, each at
+//!   least as large as all before it, are added only when a pulled input finds
+//!   no free slot, so memory follows the number of children alive, never the
+//!   limit. A completed child is dropped at once.
+//! * The first poll goes once through the first chunk (the first pass). It
+//!   starts with the parent's waker, so a set whose children are all ready
+//!   allocates no wakers; at the first child that stays pending the chunk
+//!   switches to slot wakers for the children after it. That first pending
+//!   child, which holds the parent's waker, is polled again with its own
+//!   waker at the next parent poll (or in the same poll, if another child
+//!   woke meanwhile), so every child gets one turn per wake.
 //! * From then on every child is polled with its own slot waker from a
-//!   [`WakeSet`], and only woken children are polled again.
+//!   [`WakeSet`], and only woken children are polled again. A stream source
+//!   gets a waker of its own too: its wake-ups are handled like a child's,
+//!   and a pending stream never holds back outputs of running children.
 //! * The first pass goes through the slots starting at slot `start % len` and
 //!   wrapping around ([`Engine::set_start`], 0 by default), so `race` can
 //!   rotate which child is polled first.
-//! * Cooperative: one call to `poll_next` polls at most as many children as
-//!   the set holds, and stops early after two children woke themselves while
-//!   being polled, waking the parent so other tasks get a turn.
-//! * A child that panics is dropped and its panic handed to the caller as
+//! * Cooperative: after the first pass, one call polls at most as many
+//!   children as the set has slots, and stops early after two children woke
+//!   themselves while being polled, waking the parent so other tasks get a
+//!   turn.
+//! * A child that panics is dropped and its panic handed to the sink as
 //!   [`Panic`], which decides whether to resume it or report it.
+//! * Dropping the engine drops the children still running in input order,
+//!   then the inputs not pulled yet.
 
-use std::future::IntoFuture;
-use std::iter::Fuse;
+use std::future::Future;
+use std::mem;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_util::task::AtomicWaker;
 
 use crate::Panic;
 use crate::utils::raw::pin_slice::PinSlice;
 use crate::utils::raw::wake_set::WakeSet;
+use crate::utils::source::Source;
 
 /// A size above the bit-mask limit of the wake set, for tests of both kinds.
 #[cfg(test)]
 const SMALL: usize = 70;
 
-type Fut<I> = <<I as Iterator>::Item as IntoFuture>::IntoFuture;
-type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
-
 /// What one child produced: its value, or the panic it raised.
 pub(crate) type ChildResult<T> = Result<T, Panic>;
 
-pub(crate) struct Engine<I: Iterator>
-where
-    I::Item: IntoFuture,
-{
-    /// Not polled yet: nothing pulled from the iterator.
-    init: Option<I>,
-    /// Running; `None` (with `init` also `None`) once finished or cleared.
-    run: Option<Running<I>>,
+type Out<S> = <<S as Source>::Fut as Future>::Output;
+
+/// What the sink wants after a completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Go on.
+    Continue,
+    /// Return `Ready(Break)` from [`Engine::poll_each`] now.
+    Break,
+    /// Start no new child (the source is dropped), let the running ones
+    /// finish, and go on.
+    Drain,
+}
+
+/// How the set runs, fixed before the first poll.
+#[derive(Debug, Clone, Copy)]
+struct Config {
     /// The most children alive at once (`usize::MAX`: no limit).
     limit: usize,
     /// Where the first pass starts, modulo the number of slots.
@@ -56,45 +83,107 @@ where
     wake_order: bool,
 }
 
-struct Running<I: Iterator>
-where
-    I::Item: IntoFuture,
-{
-    /// The inputs not pulled yet (with a limit).
-    /// `None` once known to be exhausted (at once without a limit).
-    rest: Option<Fuse<I>>,
-    slots: PinSlice<Fut<I>>,
+pub(crate) struct Engine<S: Source> {
+    state: State<S>,
+}
+
+enum State<S: Source> {
+    /// Not polled yet: nothing pulled from the source.
+    Idle {
+        source: S,
+        config: Config,
+    },
+    Running(Running<S>),
+    /// Every child completed, or the set was cleared.
+    Done,
+}
+
+/// One chunk of slots and, once a child in it was pending, their wakers.
+struct Chunk<F> {
+    slots: PinSlice<F>,
     /// The input index of the child in each slot; `None` while it is the slot
-    /// index (until a slot is refilled, which only happens with a limit).
+    /// index (the first chunk, until a slot is refilled).
     inputs: Option<Box<[usize]>>,
+    wakers: Option<WakeSet>,
+}
+
+impl<F> Chunk<F> {
+    fn input(&self, slot: usize) -> usize {
+        self.inputs.as_ref().map_or(slot, |inputs| inputs[slot])
+    }
+}
+
+/// A slot: which chunk (0 is the first), and which slot in it.
+type SlotRef = (usize, usize);
+
+/// The waker a stream source is polled with: records that the source woke and
+/// wakes the parent.
+struct SourceWake {
+    woken: AtomicBool,
+    parent: AtomicWaker,
+}
+
+impl Wake for SourceWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.parent.wake();
+    }
+}
+
+struct Running<S: Source> {
+    /// `None` once exhausted, or dropped to drain.
+    source: Option<S>,
+    /// Async sources: the source's own waker, and whether the source is
+    /// waiting for it (returned `Pending` and has not woken since).
+    source_wake: Option<(Arc<SourceWake>, Waker)>,
+    source_parked: bool,
+    first: Chunk<S::Fut>,
+    more: Vec<Chunk<S::Fut>>,
+    /// Empty slots, to be refilled before the set grows.
+    free: Vec<SlotRef>,
+    /// Slots in all chunks.
+    capacity: usize,
     /// Children alive.
     live: usize,
     /// Inputs pulled so far.
     pulled: usize,
-    /// `Some` once children are polled with their own wakers; before that,
-    /// the position of the first pass over the slots.
-    wakers: Option<Box<WakeSet>>,
-    /// The first pass's position: position `p` is slot `(offset + p) % len`.
+    /// Pull no input while `pulled >= bound`.
+    bound: usize,
+    config: Config,
+    /// The first pass's position: position `p` is slot `(offset + p) % len`
+    /// of the first chunk.
     first_pass: usize,
     offset: usize,
-    wake_order: bool,
-    /// Children polled, and self-wakes seen, since `poll_next` last returned
+    /// A first-chunk slot whose child is pending on the parent's waker.
+    deferred: Option<usize>,
+    /// Children polled, and self-wakes seen, since `poll_each` last returned
     /// `Pending`.
     polled: usize,
     self_wakes: usize,
 }
 
-impl<I: Iterator> Engine<I>
-where
-    I::Item: IntoFuture,
-{
-    pub(crate) fn new(iter: I) -> Self {
+impl<S: Source> Engine<S> {
+    pub(crate) fn new(source: S) -> Self {
         Self {
-            init: Some(iter),
-            run: None,
-            limit: usize::MAX,
-            start: 0,
-            wake_order: false,
+            state: State::Idle {
+                source,
+                config: Config {
+                    limit: usize::MAX,
+                    start: 0,
+                    wake_order: false,
+                },
+            },
+        }
+    }
+
+    fn config_mut(&mut self) -> Option<&mut Config> {
+        match &mut self.state {
+            State::Idle { config, .. } => Some(config),
+            _ => None,
         }
     }
 
@@ -102,16 +191,18 @@ where
     /// `start % len` first, then the following slots, wrapping around. Call
     /// before the first poll.
     pub(crate) fn set_start(&mut self, start: usize) {
-        debug_assert!(self.init.is_some());
-        self.start = start;
+        if let Some(config) = self.config_mut() {
+            config.start = start;
+        }
     }
 
     /// After the first pass, polls woken children in the order they were woken
     /// (by default, sets of up to 64 children poll each batch in slot order).
     /// Call before the first poll.
     pub(crate) fn keep_wake_order(&mut self) {
-        debug_assert!(self.init.is_some());
-        self.wake_order = true;
+        if let Some(config) = self.config_mut() {
+            config.wake_order = true;
+        }
     }
 
     /// Sets the limit. `name` is the public method, for the panic message.
@@ -121,36 +212,96 @@ where
             limit > 0,
             "{name}: the limit must be at least 1 (with 0 no child could ever run)"
         );
-        assert!(
-            self.init.is_some(),
-            "{name}: the limit must be set before the first poll"
-        );
-        self.limit = limit;
+        let Some(config) = self.config_mut() else {
+            panic!("{name}: the limit must be set before the first poll");
+        };
+        config.limit = limit;
     }
 
-    /// Inputs pulled from the iterator so far.
-    pub(crate) fn pulled(&self) -> usize {
-        self.run.as_ref().map_or(0, |run| run.pulled)
-    }
-
-    /// An upper estimate of how many inputs remain to complete, for sizing
-    /// output buffers.
-    pub(crate) fn size_hint(&self) -> usize {
-        match (&self.init, &self.run) {
-            (Some(iter), _) => iter.size_hint().0,
-            (None, Some(run)) => run.live + run.rest.as_ref().map_or(0, |r| r.size_hint().0),
-            (None, None) => 0,
+    /// Pulls no input whose pull count reaches `bound` (inputs numbered from
+    /// 0 in pull order): the window of an ordered stream. May change at any
+    /// time; a raised bound takes effect at the next poll.
+    pub(crate) fn set_bound(&mut self, bound: usize) {
+        if let State::Running(run) = &mut self.state {
+            run.bound = bound;
         }
     }
 
-    pub(crate) fn is_done(&self) -> bool {
-        self.init.is_none() && self.run.is_none()
+    /// Starts no new child from now on: the source is dropped, the running
+    /// children go on.
+    pub(crate) fn drain(&mut self) {
+        match &mut self.state {
+            State::Idle { .. } => self.state = State::Done,
+            State::Running(run) => run.source = None,
+            State::Done => {}
+        }
     }
 
-    /// Drops every child (in slot order) and the unpulled inputs.
+    /// The source, until it is exhausted or dropped.
+    pub(crate) fn source_mut(&mut self) -> Option<&mut S> {
+        match &mut self.state {
+            State::Idle { source, .. } => Some(source),
+            State::Running(run) => run.source.as_mut(),
+            State::Done => None,
+        }
+    }
+
+    /// Marks the source as worth polling again (after a push).
+    pub(crate) fn wake_source(&mut self) {
+        if let State::Running(run) = &mut self.state {
+            run.source_parked = false;
+        }
+    }
+
+    /// Inputs pulled from the source so far.
+    pub(crate) fn pulled(&self) -> usize {
+        match &self.state {
+            State::Running(run) => run.pulled,
+            _ => 0,
+        }
+    }
+
+    /// Children alive.
+    pub(crate) fn live(&self) -> usize {
+        match &self.state {
+            State::Running(run) => run.live,
+            _ => 0,
+        }
+    }
+
+    /// A lower estimate of how many inputs remain to complete, for sizing
+    /// output buffers.
+    pub(crate) fn size_hint(&self) -> usize {
+        match &self.state {
+            State::Idle { source, .. } => source.size_hint().0,
+            State::Running(run) => {
+                run.live + run.source.as_ref().map_or(0, |source| source.size_hint().0)
+            }
+            State::Done => 0,
+        }
+    }
+
+    /// Bounds on the number of completions still to come.
+    pub(crate) fn remaining(&self) -> (usize, Option<usize>) {
+        let (live, source) = match &self.state {
+            State::Idle { source, .. } => (0, Some(source)),
+            State::Running(run) => (run.live, run.source.as_ref()),
+            State::Done => return (0, Some(0)),
+        };
+        let (low, high) = source.map_or((0, Some(0)), Source::size_hint);
+        (
+            live.saturating_add(low),
+            high.and_then(|h| h.checked_add(live)),
+        )
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// Drops every child (in input order) and the unpulled inputs.
     pub(crate) fn clear(&mut self) {
-        self.init = None;
-        self.run = None;
+        self.state = State::Done;
     }
 
     /// Polls the children, handing each completion (input index, result) to
@@ -160,22 +311,20 @@ where
     pub(crate) fn poll_each(
         &mut self,
         cx: &mut Context<'_>,
-        sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+        sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
-        if let Some(iter) = self.init.take() {
-            self.run = Some(Running::start(
-                iter,
-                self.limit,
-                self.start,
-                self.wake_order,
-            ));
+        if let State::Idle { .. } = self.state {
+            let State::Idle { source, config } = mem::replace(&mut self.state, State::Done) else {
+                unreachable!("matched above")
+            };
+            self.state = State::Running(Running::start(source, config, cx));
         }
-        let Some(run) = &mut self.run else {
+        let State::Running(run) = &mut self.state else {
             return Poll::Ready(ControlFlow::Continue(()));
         };
         let out = run.poll_each(cx, sink);
         if let Poll::Ready(ControlFlow::Continue(())) = out {
-            self.run = None;
+            self.state = State::Done;
         }
         out
     }
@@ -185,11 +334,11 @@ where
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, ChildResult<Out<I>>)>> {
+    ) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
         let mut item = None;
         let sink = |index, result| {
             item = Some((index, result));
-            ControlFlow::Break(())
+            Step::Break
         };
         match self.poll_each(cx, sink) {
             Poll::Ready(ControlFlow::Break(())) => Poll::Ready(item),
@@ -199,188 +348,406 @@ where
     }
 }
 
-impl<I: Iterator> Running<I>
-where
-    I::Item: IntoFuture,
-{
+impl<S: Source> Running<S> {
+    /// Pulls what the source has now, up to the limit, into the first chunk.
     #[inline]
-    fn start(iter: I, limit: usize, start: usize, wake_order: bool) -> Self {
-        let (slots, rest) = if limit == usize::MAX {
-            // Everything at once: collect straight from the iterator, which
-            // keeps its exact length, and drop it.
-            let slots: Vec<_> = iter.map(|f| Some(f.into_future())).collect();
-            (slots, None)
+    fn start(mut source: S, config: Config, cx: &mut Context<'_>) -> Self {
+        let mut source_wake = None;
+        let mut source_parked = false;
+        let mut slots = Vec::new();
+        let mut exhausted = false;
+        if S::ASYNC {
+            let wake = Arc::new(SourceWake {
+                woken: AtomicBool::new(false),
+                parent: AtomicWaker::new(),
+            });
+            wake.parent.register(cx.waker());
+            let waker = Waker::from(wake.clone());
+            let mut scx = Context::from_waker(&waker);
+            while slots.len() < config.limit {
+                match source.poll_input(&mut scx) {
+                    Poll::Ready(Some((_, fut))) => slots.push(Some(fut)),
+                    Poll::Ready(None) => {
+                        exhausted = true;
+                        break;
+                    }
+                    Poll::Pending => {
+                        source_parked = true;
+                        break;
+                    }
+                }
+            }
+            source_wake = Some((wake, waker));
+        } else if config.limit == usize::MAX {
+            // Everything at once: collect straight from the source, which
+            // keeps an iterator's exact length.
+            let mut noop = Context::from_waker(Waker::noop());
+            slots = std::iter::from_fn(|| match source.poll_input(&mut noop) {
+                Poll::Ready(input) => input.map(|(_, fut)| Some(fut)),
+                Poll::Pending => None,
+            })
+            .collect();
+            exhausted = true;
         } else {
-            let mut rest = iter.fuse();
-            let slots: Vec<_> = rest
-                .by_ref()
-                .take(limit)
-                .map(|f| Some(f.into_future()))
-                .collect();
-            // Stopping short of the limit means the iterator ran dry.
-            let more = slots.len() == limit;
-            (slots, more.then_some(rest))
-        };
+            let mut noop = Context::from_waker(Waker::noop());
+            while slots.len() < config.limit {
+                match source.poll_input(&mut noop) {
+                    Poll::Ready(Some((_, fut))) => slots.push(Some(fut)),
+                    _ => {
+                        exhausted = true;
+                        break;
+                    }
+                }
+            }
+        }
         let len = slots.len();
         Self {
-            rest,
-            slots: PinSlice::new(slots),
-            inputs: None,
+            source: (!exhausted).then_some(source),
+            source_wake,
+            source_parked,
+            first: Chunk {
+                slots: PinSlice::new(slots),
+                inputs: None,
+                wakers: None,
+            },
+            more: Vec::new(),
+            free: Vec::new(),
+            capacity: len,
             live: len,
             pulled: len,
-            wakers: None,
+            bound: usize::MAX,
             first_pass: 0,
-            offset: start.checked_rem(len).unwrap_or(0),
-            wake_order,
+            offset: config.start.checked_rem(len).unwrap_or(0),
+            config,
+            deferred: None,
             polled: 0,
             self_wakes: 0,
         }
     }
 
-    /// `slot` is pending on the parent's waker, so its wake would not say who:
-    /// from here on every child gets its own waker, and `slot` is polled again
-    /// with its own.
-    #[cold]
-    #[inline(never)]
-    fn switch_to_wakers(&mut self, slot: usize) {
-        let mut wakers = Box::new(WakeSet::new(self.slots.len(), self.wake_order));
-        wakers.schedule(slot);
-        self.wakers = Some(wakers);
+    fn chunk(&mut self, chunk: usize) -> &mut Chunk<S::Fut> {
+        if chunk == 0 {
+            &mut self.first
+        } else {
+            &mut self.more[chunk - 1]
+        }
     }
 
     /// The slot at `position` of the rotated first-pass order.
     fn slot_at(&self, position: usize) -> usize {
         let slot = self.offset + position;
-        if slot >= self.slots.len() {
-            slot - self.slots.len()
-        } else {
-            slot
-        }
+        let len = self.first.slots.len();
+        if slot >= len { slot - len } else { slot }
     }
 
-    /// Bookkeeping after the child in `slot` finished: frees the slot, refills
-    /// it from the iterator, and returns the child's input index.
+    /// The child in the first chunk's `slot` is pending on the parent's
+    /// waker, so its wake would not say who: from here on the chunk's children
+    /// get their own wakers, and `slot` gets its own at its next turn.
+    #[cold]
+    #[inline(never)]
+    fn switch_to_wakers(&mut self, slot: usize) {
+        // The parent's waker is registered after the first pass; wakes that
+        // come before are queued and found then.
+        self.first.wakers = Some(WakeSet::new(self.first.slots.len(), self.config.wake_order));
+        self.deferred = Some(slot);
+    }
+
+    /// Bookkeeping after the child in `slot` finished: frees the slot and
+    /// refills it from the source. Returns the child's input index.
     #[inline(always)]
-    fn finish(&mut self, slot: usize) -> usize {
-        let input = match &self.inputs {
-            None => slot,
-            Some(inputs) => inputs[slot],
-        };
+    fn finish(&mut self, (chunk, slot): SlotRef, cx: &mut Context<'_>) -> usize {
+        let input = self.chunk(chunk).input(slot);
         self.live -= 1;
-        if self.rest.is_some() {
-            self.refill(slot);
+        if self.source.is_some() {
+            self.free.push((chunk, slot));
+            self.fill(cx);
         }
         input
     }
 
-    /// Puts the next input, if any, into the free `slot`.
+    /// Starts children from the source while there is room and input.
     #[inline(never)]
-    fn refill(&mut self, slot: usize) {
-        let Some(next) = self.rest.as_mut().and_then(Iterator::next) else {
-            self.rest = None;
-            return;
-        };
-        self.slots.put(slot, next.into_future());
-        let len = self.slots.len();
-        self.inputs.get_or_insert_with(|| (0..len).collect())[slot] = self.pulled;
-        self.pulled += 1;
-        self.live += 1;
-        match &mut self.wakers {
-            Some(wakers) => wakers.schedule(slot),
-            // In the first pass the cursor has just passed `slot`: step back
-            // so the new child is polled too.
-            None => {
-                let len = self.slots.len();
-                let position = (slot + len - self.offset) % len;
-                self.first_pass = self.first_pass.min(position);
+    fn fill(&mut self, cx: &mut Context<'_>) {
+        while self.live < self.config.limit && self.pulled < self.bound {
+            let Some(source) = &mut self.source else {
+                return;
+            };
+            let polled = match &self.source_wake {
+                None => source.poll_input(&mut Context::from_waker(Waker::noop())),
+                Some((wake, waker)) => {
+                    if self.source_parked {
+                        if !wake.woken.swap(false, Ordering::AcqRel) {
+                            return;
+                        }
+                        self.source_parked = false;
+                    }
+                    source.poll_input(&mut Context::from_waker(waker))
+                }
+            };
+            match polled {
+                Poll::Ready(Some((index, fut))) => {
+                    self.pulled += 1;
+                    self.place(index, fut, cx);
+                }
+                Poll::Ready(None) => {
+                    self.source = None;
+                    return;
+                }
+                Poll::Pending => {
+                    self.source_parked = true;
+                    return;
+                }
             }
         }
+    }
+
+    /// Puts a new child into a free slot, growing the set if there is none,
+    /// and schedules its first poll in this parent poll.
+    fn place(&mut self, index: usize, fut: S::Fut, cx: &mut Context<'_>) {
+        let (chunk, slot) = match self.free.pop() {
+            Some(free) => free,
+            None => self.grow(cx),
+        };
+        self.live += 1;
+        let first_pass = self.first_pass;
+        let offset = self.offset;
+        let target = self.chunk(chunk);
+        target.slots.put(slot, fut);
+        if target.inputs.is_some() || index != slot || chunk != 0 {
+            let len = target.slots.len();
+            target.inputs.get_or_insert_with(|| (0..len).collect())[slot] = index;
+        }
+        match &mut target.wakers {
+            Some(wakers) => wakers.schedule(slot),
+            None => {
+                // The first chunk before any child was pending: the first
+                // pass polls the new child, stepping back if it passed it.
+                let len = target.slots.len();
+                let position = (slot + len - offset) % len;
+                self.first_pass = first_pass.min(position);
+            }
+        }
+    }
+
+    /// Adds a chunk at least as large as all before it (up to the limit) and
+    /// returns its first slot; the others go on the free list.
+    #[cold]
+    fn grow(&mut self, cx: &mut Context<'_>) -> SlotRef {
+        let size = self
+            .capacity
+            .max(4)
+            .min(self.config.limit.saturating_sub(self.capacity))
+            .max(1);
+        let mut wakers = WakeSet::new(size, self.config.wake_order);
+        wakers.register(cx.waker());
+        let slots = (0..size).map(|_| None).collect();
+        self.more.push(Chunk {
+            slots: PinSlice::new(slots),
+            inputs: Some(vec![0; size].into_boxed_slice()),
+            wakers: Some(wakers),
+        });
+        self.capacity += size;
+        let chunk = self.more.len();
+        self.free.extend((1..size).rev().map(|slot| (chunk, slot)));
+        (chunk, 0)
+    }
+
+    /// The next woken slot, chunk by chunk.
+    fn next_woken(&mut self) -> Option<SlotRef> {
+        if let Some(slot) = self.first.wakers.as_mut().and_then(WakeSet::next) {
+            return Some((0, slot));
+        }
+        for (i, chunk) in self.more.iter_mut().enumerate() {
+            if let Some(slot) = chunk.wakers.as_mut().and_then(WakeSet::next) {
+                return Some((i + 1, slot));
+            }
+        }
+        None
+    }
+
+    fn register(&mut self, waker: &Waker) {
+        if let Some(wakers) = &mut self.first.wakers {
+            wakers.register(waker);
+        }
+        for chunk in &mut self.more {
+            if let Some(wakers) = &mut chunk.wakers {
+                wakers.register(waker);
+            }
+        }
+        if let Some((wake, _)) = &self.source_wake {
+            wake.parent.register(waker);
+        }
+    }
+
+    /// Polls the child in a slot that has its own waker. `None` while it is
+    /// pending (or the slot is empty); counts a self-wake.
+    fn poll_woken(&mut self, (chunk, slot): SlotRef) -> Option<ChildResult<Out<S>>> {
+        let target = if chunk == 0 {
+            &mut self.first
+        } else {
+            &mut self.more[chunk - 1]
+        };
+        let wakers = target.wakers.as_ref().expect("a woken slot has wakers");
+        let waker = wakers.waker(slot);
+        let result = poll_child(&mut target.slots, slot, &mut Context::from_waker(&waker));
+        if result.is_none() && wakers.is_queued(slot) {
+            // Woke itself: counts toward yielding.
+            self.self_wakes += 1;
+        }
+        result
+    }
+
+    fn is_occupied(&mut self, (chunk, slot): SlotRef) -> bool {
+        // (`&mut` only to share `chunk`.)
+        self.chunk(chunk).slots.is_occupied(slot)
+    }
+
+    /// Frees the slots' memory once nothing is left to run.
+    fn release(&mut self) {
+        self.first.slots.release();
+        self.more = Vec::new();
+        self.free = Vec::new();
     }
 
     fn poll_each(
         &mut self,
         cx: &mut Context<'_>,
-        mut sink: impl FnMut(usize, ChildResult<Out<I>>) -> ControlFlow<()>,
+        mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
-        // First pass: every child polled once, in slot order: with the
-        // parent's waker for small sets, with its own waker for large ones.
-        while self.first_pass < self.slots.len() {
-            let slot = self.slot_at(self.first_pass);
-            self.first_pass += 1;
-            let result = match &mut self.wakers {
-                None => {
-                    let result = poll_child(&mut self.slots, slot, cx);
-                    if result.is_none() && self.slots.is_occupied(slot) {
-                        self.switch_to_wakers(slot);
-                    }
-                    result
+        macro_rules! deliver {
+            ($slot:expr, $result:expr) => {{
+                let input = self.finish($slot, cx);
+                match sink(input, $result) {
+                    Step::Continue => {}
+                    Step::Break => return Poll::Ready(ControlFlow::Break(())),
+                    Step::Drain => self.source = None,
                 }
-                Some(wakers) => {
-                    let waker = wakers.waker(slot);
-                    let result =
-                        poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker));
-                    if result.is_none() && wakers.is_queued(slot) {
-                        // Woke itself: counts toward yielding, as below.
-                        self.self_wakes += 1;
-                    }
-                    result
-                }
-            };
-            if let Some(result) = result {
-                let input = self.finish(slot);
-                if sink(input, result).is_break() {
-                    return Poll::Ready(ControlFlow::Break(()));
-                }
-            }
-        }
-        if self.live == 0 {
-            self.slots.release();
-            return Poll::Ready(ControlFlow::Continue(()));
+            }};
         }
 
-        let budget = self.slots.len();
-        let wakers = self.wakers.as_mut().expect("wakers are set");
-        wakers.register(cx.waker());
+        // First pass: every child of the first chunk polled once, in
+        // (rotated) slot order, with the parent's waker until one is pending.
+        let fresh = self.first_pass < self.first.slots.len();
+        while self.first_pass < self.first.slots.len() {
+            let slot = self.slot_at(self.first_pass);
+            self.first_pass += 1;
+            let result = if self.first.wakers.is_none() {
+                let result = poll_child(&mut self.first.slots, slot, cx);
+                if result.is_none() && self.first.slots.is_occupied(slot) {
+                    self.switch_to_wakers(slot);
+                }
+                result
+            } else {
+                self.poll_woken((0, slot))
+            };
+            if let Some(result) = result {
+                deliver!((0, slot), result);
+            }
+        }
+
+        self.register(cx.waker());
+        self.fill(cx);
+        // The child left pending on the parent's waker by the first pass
+        // joins the first batch of woken children taken after the first pass
+        // (so it gets its turn with theirs, not ahead), or is polled alone if
+        // a later parent poll finds nothing else woken.
+        let mut held = None;
+        if let Some(slot) = self.deferred {
+            held = self.next_woken();
+            match (held, fresh) {
+                (None, true) => {
+                    // Nothing woke during the first pass: its wake, if any,
+                    // brings the next parent poll.
+                    self.polled = 0;
+                    self.self_wakes = 0;
+                    return Poll::Pending;
+                }
+                (None, false) => held = Some((0, slot)),
+                (Some(_), _) => {
+                    let wakers = self.first.wakers.as_mut().expect("switched");
+                    wakers.schedule(slot);
+                }
+            }
+            self.deferred = None;
+        }
         loop {
             if self.live == 0 {
-                self.slots.release();
-                return Poll::Ready(ControlFlow::Continue(()));
+                self.fill(cx);
+                if self.live == 0 {
+                    if self.source.is_none() {
+                        self.release();
+                        return Poll::Ready(ControlFlow::Continue(()));
+                    }
+                    // Waiting for the source.
+                    self.polled = 0;
+                    self.self_wakes = 0;
+                    return Poll::Pending;
+                }
             }
-            if self.polled >= budget || self.self_wakes >= 2 {
+            if self.polled >= self.capacity.max(1) || self.self_wakes >= 2 {
                 // Give other tasks a turn before going on with the queue.
+                if let Some((chunk, slot)) = held.take() {
+                    // Taken from the queue but not polled: put it back.
+                    if let Some(wakers) = &mut self.chunk(chunk).wakers {
+                        wakers.schedule(slot);
+                    }
+                }
                 self.polled = 0;
                 self.self_wakes = 0;
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            let wakers = self.wakers.as_mut().expect("wakers are set");
-            let Some(slot) = wakers.next() else {
-                self.polled = 0;
-                self.self_wakes = 0;
-                return Poll::Pending;
+            let next = if let Some(next) = held.take() {
+                next
+            } else if let Some(woken) = self.next_woken() {
+                woken
+            } else {
+                // Children may have been started while the queue was empty.
+                self.fill(cx);
+                match self.next_woken() {
+                    Some(woken) => woken,
+                    None => {
+                        if self.live == 0 && self.source.is_none() {
+                            continue;
+                        }
+                        self.polled = 0;
+                        self.self_wakes = 0;
+                        return Poll::Pending;
+                    }
+                }
             };
-            if !self.slots.is_occupied(slot) {
+            if !self.is_occupied(next) {
                 // A late wake from a child that already finished.
                 continue;
             }
             self.polled += 1;
-            let result = {
-                let waker = wakers.waker(slot);
-                poll_child(&mut self.slots, slot, &mut Context::from_waker(&waker))
-            };
-            match result {
-                Some(result) => {
-                    let input = self.finish(slot);
-                    if sink(input, result).is_break() {
-                        return Poll::Ready(ControlFlow::Break(()));
-                    }
-                }
-                None => {
-                    if wakers.is_queued(slot) {
-                        self.self_wakes += 1;
-                    }
+            if let Some(result) = self.poll_woken(next) {
+                deliver!(next, result);
+            }
+        }
+    }
+}
+
+impl<S: Source> Drop for Running<S> {
+    fn drop(&mut self) {
+        // Children first, in input order; then the source and the rest.
+        if self.first.inputs.is_none() && self.more.is_empty() {
+            // Slot order is input order.
+            self.first.slots.release();
+            return;
+        }
+        let mut alive: Vec<(usize, SlotRef)> = Vec::new();
+        for chunk in 0..=self.more.len() {
+            let target = self.chunk(chunk);
+            for slot in 0..target.slots.len() {
+                if target.slots.is_occupied(slot) {
+                    alive.push((target.input(slot), (chunk, slot)));
                 }
             }
+        }
+        alive.sort_unstable_by_key(|&(input, _)| input);
+        for (_, (chunk, slot)) in alive {
+            self.chunk(chunk).slots.clear(slot);
         }
     }
 }
@@ -388,7 +755,7 @@ where
 /// Polls the child in `slot`, catching a panic. `None` while it is pending
 /// (or the slot is empty); a child that completes or panics is dropped.
 #[inline]
-fn poll_child<F: std::future::Future>(
+fn poll_child<F: Future>(
     slots: &mut PinSlice<F>,
     slot: usize,
     cx: &mut Context<'_>,
@@ -409,6 +776,7 @@ mod tests {
     //! checks the pinned slots and raw wakers underneath it.
 
     use super::*;
+    use crate::utils::source::{Iter, Streamed};
     use std::cell::Cell;
     use std::future::Future;
     use std::pin::Pin;
@@ -460,10 +828,10 @@ mod tests {
             .unzip()
     }
 
-    fn drain<I>(engine: &mut Engine<I>, out: &mut Vec<usize>) -> bool
+    fn drain<S>(engine: &mut Engine<S>, out: &mut Vec<usize>) -> bool
     where
-        I: Iterator,
-        I::Item: IntoFuture<Output = usize>,
+        S: Source,
+        S::Fut: Future<Output = usize>,
     {
         let mut cx = Context::from_waker(Waker::noop());
         loop {
@@ -481,7 +849,7 @@ mod tests {
 
     fn run_in_order(n: usize, limit: Option<usize>, order: &[usize]) {
         let (handles, futures) = children(n);
-        let mut engine = Engine::new(futures.into_iter());
+        let mut engine = Engine::new(Iter::new(futures.into_iter()));
         if let Some(limit) = limit {
             engine.set_limit(limit, "test");
         }
@@ -514,7 +882,7 @@ mod tests {
     fn late_wakes_and_clear_with_wakers_outstanding() {
         let n = SMALL + 2;
         let (handles, futures) = children(n);
-        let mut engine = Engine::new(futures.into_iter());
+        let mut engine = Engine::new(Iter::new(futures.into_iter()));
         let mut out = Vec::new();
         assert!(!drain(&mut engine, &mut out));
         // Finish child 0, then wake it again after it is gone: a late wake.
@@ -538,7 +906,7 @@ mod tests {
 
     /// Completion order of `n` children that are all ready at once.
     fn order(n: usize, start: usize) -> Vec<usize> {
-        let mut engine = Engine::new((0..n).map(std::future::ready));
+        let mut engine = Engine::new(Iter::new((0..n).map(std::future::ready)));
         engine.set_start(start);
         let mut cx = Context::from_waker(Waker::noop());
         let mut seen = Vec::new();
@@ -562,12 +930,12 @@ mod tests {
 
     #[test]
     fn a_panicking_child_is_reported_and_dropped() {
-        let mut engine = Engine::new((0..SMALL + 1).map(|i| async move {
+        let mut engine = Engine::new(Iter::new((0..SMALL + 1).map(|i| async move {
             if i == 3 {
                 panic!("child {i}");
             }
             i
-        }));
+        })));
         let mut cx = Context::from_waker(Waker::noop());
         let mut panics = 0;
         let mut values = 0;
@@ -581,5 +949,167 @@ mod tests {
             }
         }
         assert_eq!((values, panics), (SMALL, 1));
+    }
+
+    /// Child `i` of `n` yields `n - i` times: a fair executor completes
+    /// them in reverse input order, whatever `n`.
+    #[test]
+    fn yielding_children_complete_in_fair_order() {
+        for n in [2, 3, 10, 40, SMALL] {
+            for wake_order in [false, true] {
+                let mut engine = Engine::new(Iter::new((0..n).map(|i| YieldN {
+                    left: n - i,
+                    value: i,
+                })));
+                if wake_order {
+                    engine.keep_wake_order();
+                }
+                let mut cx = Context::from_waker(Waker::noop());
+                let mut seen = Vec::new();
+                loop {
+                    match engine.poll_next(&mut cx) {
+                        Poll::Ready(Some((index, _))) => seen.push(index),
+                        Poll::Ready(None) => break,
+                        Poll::Pending => {}
+                    }
+                }
+                let fair: Vec<usize> = (0..n).rev().collect();
+                assert_eq!(seen, fair, "n = {n}, wake order: {wake_order}");
+            }
+        }
+    }
+
+    /// Pending `left` times, waking itself each time.
+    struct YieldN {
+        left: usize,
+        value: usize,
+    }
+
+    impl Future for YieldN {
+        type Output = usize;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            if self.left == 0 {
+                return Poll::Ready(self.value);
+            }
+            self.left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    /// Records its input index in `log` when dropped.
+    struct Logged {
+        index: usize,
+        log: Rc<std::cell::RefCell<Vec<usize>>>,
+        ready: bool,
+    }
+
+    impl Future for Logged {
+        type Output = usize;
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<usize> {
+            if self.ready {
+                Poll::Ready(self.index)
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    impl Drop for Logged {
+        fn drop(&mut self) {
+            self.log.borrow_mut().push(self.index);
+        }
+    }
+
+    #[test]
+    fn clear_drops_children_in_input_order_after_refills() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        // Input 0 completes at once and its slot is refilled with input 3.
+        let inputs = (0..4).map(|index| Logged {
+            index,
+            log: log.clone(),
+            ready: index == 0,
+        });
+        let mut engine = Engine::new(Iter::new(inputs));
+        engine.set_limit(3, "test");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            engine.poll_next(&mut cx),
+            Poll::Ready(Some((0, _)))
+        ));
+        assert!(engine.poll_next(&mut cx).is_pending());
+        assert_eq!(*log.borrow(), [0]);
+        engine.clear();
+        assert_eq!(*log.borrow(), [0, 1, 2, 3]);
+    }
+
+    /// A stream source that is pending every other poll, waking itself.
+    struct Trickle {
+        next: usize,
+        end: usize,
+        ready: bool,
+    }
+
+    impl futures_core::Stream for Trickle {
+        type Item = std::future::Ready<usize>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            if self.next == self.end {
+                return Poll::Ready(None);
+            }
+            self.ready = !self.ready;
+            if !self.ready {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.next += 1;
+            Poll::Ready(Some(std::future::ready(self.next - 1)))
+        }
+    }
+
+    #[test]
+    fn a_stream_source_feeds_the_set_and_grows_it() {
+        for limit in [None, Some(1), Some(3)] {
+            let mut engine = Engine::new(Streamed::new(Trickle {
+                next: 0,
+                end: SMALL,
+                ready: false,
+            }));
+            if let Some(limit) = limit {
+                engine.set_limit(limit, "test");
+            }
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut seen = Vec::new();
+            loop {
+                match engine.poll_next(&mut cx) {
+                    Poll::Ready(Some((index, value))) => {
+                        assert_eq!(value.ok(), Some(index));
+                        seen.push(index);
+                    }
+                    Poll::Ready(None) => break,
+                    Poll::Pending => {}
+                }
+            }
+            assert_eq!(seen, (0..SMALL).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_growing_set_keeps_every_child_until_it_completes() {
+        // Children from a stream that all stay pending: the set grows in
+        // chunks, every child is kept, and a wake reaches each chunk.
+        let (handles, futures) = children(SMALL);
+        let mut engine = Engine::new(Streamed::new(futures_util::stream::iter(futures)));
+        let mut out = Vec::new();
+        assert!(!drain(&mut engine, &mut out));
+        assert_eq!(engine.live(), SMALL);
+        for i in (0..SMALL).rev() {
+            handles[i].gate.set(true);
+            if let Some(waker) = handles[i].parked.take() {
+                waker.wake();
+            }
+            drain(&mut engine, &mut out);
+        }
+        assert!(drain(&mut engine, &mut out));
+        assert_eq!(out, (0..SMALL).rev().collect::<Vec<_>>());
     }
 }

@@ -1,0 +1,89 @@
+//! A future over an [`Engine`] whose behaviour is its [`Sink`]: what each
+//! completion does to the result. `gather`, `try_gather`, `gather_settled`,
+//! `race` and `race_ok` are each a sink over this one future.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::ControlFlow;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use crate::utils::engine::{ChildResult, Engine, Step};
+use crate::utils::source::Source;
+
+/// What a set future does with each completion, and what it resolves to.
+pub(crate) trait Sink<T> {
+    type Output;
+
+    /// Room for about `additional` more outputs; called before each poll.
+    #[inline]
+    fn reserve(&mut self, _additional: usize) {}
+
+    /// One child completed (or panicked) with input index `index`.
+    fn complete(&mut self, index: usize, result: ChildResult<T>) -> Step;
+
+    /// The result, once every child completed (`Continue`) or the sink
+    /// stopped the set (`Break`). Every child left has been dropped by then;
+    /// a sink that holds a panic resumes it here.
+    fn finish(&mut self, flow: ControlFlow<()>) -> Self::Output;
+}
+
+type Out<S> = <<S as Source>::Fut as Future>::Output;
+
+pub(crate) struct Set<S: Source, K> {
+    pub(crate) engine: Engine<S>,
+    pub(crate) sink: K,
+    /// The public type, for messages.
+    name: &'static str,
+}
+
+// Children are pinned in their own allocation, and the source is never
+// pinned through the set.
+impl<S: Source, K> Unpin for Set<S, K> {}
+
+impl<S: Source, K> Set<S, K> {
+    pub(crate) fn new(source: S, sink: K, name: &'static str) -> Self {
+        Self {
+            engine: Engine::new(source),
+            sink,
+            name,
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.engine.is_done()
+    }
+}
+
+impl<S: Source, K: Sink<Out<S>>> Future for Set<S, K> {
+    type Output = K::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        assert!(
+            !this.engine.is_done(),
+            "`{}` polled after completion",
+            this.name
+        );
+        this.sink.reserve(this.engine.size_hint());
+        let sink = &mut this.sink;
+        let flow = ready!(
+            this.engine
+                .poll_each(cx, |index, result| sink.complete(index, result))
+        );
+        // Done, or stopped by the sink: either way drop whatever is left.
+        this.engine.clear();
+        Poll::Ready(this.sink.finish(flow))
+    }
+}
+
+impl<S: Source, K> fmt::Debug for Set<S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(self.name)
+            .field("pulled", &self.engine.pulled())
+            .field("running", &self.engine.live())
+            .field("done", &self.engine.is_done())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,121 @@
+//! Where the engine's children come from: an iterator, a stream, or pushes.
+//!
+//! A [`Source`] hands the engine one input at a time, with the input index
+//! that outcomes are reported under. The engine pulls only when it has room
+//! for another child, so a source is never read further than needed.
+
+use std::future::IntoFuture;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+/// The inputs of an engine.
+pub(crate) trait Source {
+    /// The children.
+    type Fut: Future;
+
+    /// The next input and its index. `Ready(None)` means no input will ever
+    /// come again; `Pending` means none is available now, and the waker of
+    /// `cx` is woken when one may be.
+    fn poll_input(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>>;
+
+    /// Bounds on the number of inputs still to come, as for iterators.
+    fn size_hint(&self) -> (usize, Option<usize>);
+
+    /// Whether `poll_input` may return `Pending` (and so needs a waker of its
+    /// own). Iterators never do.
+    const ASYNC: bool;
+}
+
+/// An iterator of futures, numbered from 0.
+pub(crate) struct Iter<I> {
+    iter: I,
+    next: usize,
+}
+
+impl<I> Iter<I> {
+    pub(crate) fn new(iter: I) -> Self {
+        Self { iter, next: 0 }
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut I {
+        &mut self.iter
+    }
+}
+
+impl<I> Source for Iter<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    type Fut = <I::Item as IntoFuture>::IntoFuture;
+    const ASYNC: bool = false;
+
+    #[inline]
+    fn poll_input(&mut self, _cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
+        Poll::Ready(self.iter.next().map(|input| {
+            let index = self.next;
+            self.next += 1;
+            (index, input.into_future())
+        }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.iter.size_hint()
+    }
+}
+
+/// A stream of futures, numbered from 0. The stream is boxed so that it need
+/// not be `Unpin` while the combinator that holds it is.
+pub(crate) struct Streamed<S> {
+    stream: Pin<Box<S>>,
+    next: usize,
+    done: bool,
+}
+
+impl<S> Streamed<S> {
+    pub(crate) fn new(stream: S) -> Self {
+        Self {
+            stream: Box::pin(stream),
+            next: 0,
+            done: false,
+        }
+    }
+}
+
+impl<S> Source for Streamed<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    type Fut = <S::Item as IntoFuture>::IntoFuture;
+    const ASYNC: bool = true;
+
+    fn poll_input(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
+        if self.done {
+            // Never poll a stream again after it ended: it need not be fused.
+            return Poll::Ready(None);
+        }
+        match self.stream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(input)) => {
+                let index = self.next;
+                self.next += 1;
+                Poll::Ready(Some((index, input.into_future())))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            (0, Some(0))
+        } else {
+            self.stream.size_hint()
+        }
+    }
+}
