@@ -160,10 +160,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
+mod group;
 mod paginate;
 mod panic;
 mod race;
 mod settled;
+mod stream;
 #[cfg(feature = "thread")]
 mod thread;
 #[cfg(feature = "time")]
@@ -174,6 +176,7 @@ pub use crate::gather::{
     AsCompleted, Gather, GatherExt, GatherSettled, TryGather, as_completed, gather, gather_settled,
     try_gather,
 };
+pub use crate::group::{GroupHandle, PushError, TaskGroup};
 #[cfg(feature = "time")]
 pub use crate::paginate::Retry;
 pub use crate::paginate::{
@@ -182,6 +185,9 @@ pub use crate::paginate::{
 pub use crate::panic::Panic;
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 pub use crate::settled::{Failure, ResultOutput, Settled};
+pub use crate::stream::{
+    AsCompletedStream, GatherSettledStream, GatherStream, GatherStreamExt, TryGatherStream,
+};
 
 #[cfg(feature = "time")]
 pub use crate::time::{

@@ -164,7 +164,15 @@ struct Running<S: Source> {
     /// `Pending`.
     polled: usize,
     self_wakes: usize,
+    /// Async sources: inputs that may still be pulled in this call, so that
+    /// an endless stream that is always ready cannot keep one call going;
+    /// `pull_starved` records that the budget ran out.
+    pull_budget: usize,
+    pull_starved: bool,
 }
+
+/// Inputs an async source may hand over in one call, at least.
+const PULL_BUDGET: usize = 32;
 
 impl<S: Source> Engine<S> {
     pub(crate) fn new(source: S) -> Self {
@@ -242,6 +250,15 @@ impl<S: Source> Engine<S> {
         match &mut self.state {
             State::Idle { source, .. } => Some(source),
             State::Running(run) => run.source.as_mut(),
+            State::Done => None,
+        }
+    }
+
+    /// The source, until it is exhausted or dropped.
+    pub(crate) fn source(&self) -> Option<&S> {
+        match &self.state {
+            State::Idle { source, .. } => Some(source),
+            State::Running(run) => run.source.as_ref(),
             State::Done => None,
         }
     }
@@ -364,7 +381,7 @@ impl<S: Source> Running<S> {
             wake.parent.register(cx.waker());
             let waker = Waker::from(wake.clone());
             let mut scx = Context::from_waker(&waker);
-            while slots.len() < config.limit {
+            while slots.len() < config.limit.min(PULL_BUDGET) {
                 match source.poll_input(&mut scx) {
                     Poll::Ready(Some((_, fut))) => slots.push(Some(fut)),
                     Poll::Ready(None) => {
@@ -422,6 +439,8 @@ impl<S: Source> Running<S> {
             deferred: None,
             polled: 0,
             self_wakes: 0,
+            pull_budget: PULL_BUDGET,
+            pull_starved: false,
         }
     }
 
@@ -475,6 +494,10 @@ impl<S: Source> Running<S> {
             let polled = match &self.source_wake {
                 None => source.poll_input(&mut Context::from_waker(Waker::noop())),
                 Some((wake, waker)) => {
+                    if self.pull_budget == 0 {
+                        self.pull_starved = true;
+                        return;
+                    }
                     if self.source_parked {
                         if !wake.woken.swap(false, Ordering::AcqRel) {
                             return;
@@ -487,6 +510,7 @@ impl<S: Source> Running<S> {
             match polled {
                 Poll::Ready(Some((index, fut))) => {
                     self.pulled += 1;
+                    self.pull_budget = self.pull_budget.saturating_sub(1);
                     self.place(index, fut, cx);
                 }
                 Poll::Ready(None) => {
@@ -610,6 +634,23 @@ impl<S: Source> Running<S> {
     }
 
     fn poll_each(
+        &mut self,
+        cx: &mut Context<'_>,
+        sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
+    ) -> Poll<ControlFlow<()>> {
+        if S::ASYNC {
+            self.pull_budget = self.capacity.max(PULL_BUDGET);
+            self.pull_starved = false;
+        }
+        let out = self.poll_children(cx, sink);
+        if S::ASYNC && out.is_pending() && self.pull_starved {
+            // More input is ready: come back for it after other tasks ran.
+            cx.waker().wake_by_ref();
+        }
+        out
+    }
+
+    fn poll_children(
         &mut self,
         cx: &mut Context<'_>,
         mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,

@@ -38,10 +38,6 @@ impl<I> Iter<I> {
     pub(crate) fn new(iter: I) -> Self {
         Self { iter, next: 0 }
     }
-
-    pub(crate) fn get_mut(&mut self) -> &mut I {
-        &mut self.iter
-    }
 }
 
 impl<I> Source for Iter<I>

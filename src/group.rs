@@ -1,0 +1,621 @@
+//! An in-task task group: [`TaskGroup`] and its [`GroupHandle`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use async_channel::{Receiver, Sender, WeakSender};
+use futures_core::Stream;
+
+use crate::utils::engine::Engine;
+use crate::utils::source::Source;
+use crate::{Panic, ResultOutput};
+
+/// Futures pushed through handles, with their indices.
+type Pushed<F> = (usize, F);
+
+/// What the group does after the first `Err` or panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    /// Report it and go on (a panic still resumes, after dropping the rest).
+    Keep,
+    /// Drop every other child and end.
+    FailFast,
+    /// Start nothing new; let the running children finish; end.
+    Drain,
+}
+
+/// A group of futures polled inside the caller's task, into which more
+/// futures can be pushed while it runs: asyncio's `TaskGroup` or a trio
+/// nursery, without spawning. It is a [`Stream`] of `(index, output)` in
+/// completion order, where `index` numbers the pushes from 0.
+///
+/// - [`push`](TaskGroup::push) adds a future; so does
+///   [`GroupHandle::push`] through a cloneable [`handle`](TaskGroup::handle),
+///   which the group's own children can hold to push more work (a crawler
+///   that finds links, a tree walk). Handles are `Send` when the futures are,
+///   so they can push from other threads too.
+/// - [`limit`](TaskGroup::limit) runs at most `n` children at once; the rest
+///   wait in push order (pushes through [`push`](TaskGroup::push) before those
+///   through handles) and start as slots free up, in the same poll.
+/// - Nothing runs unless the group is polled: it lives inside your task, so
+///   its children need not be `'static` or `Send`.
+/// - The stream ends (`None`) when no child is running, none is waiting, and
+///   no handle is left: a handle kept alive outside the children keeps the
+///   group waiting for its pushes, as an open channel does. Pushing more after
+///   `None` and polling again runs them (unless an error policy closed the
+///   group).
+///
+/// Children of different types need a common type: push
+/// `Box::pin(async { .. })` into a `TaskGroup<Pin<Box<dyn Future<Output = T>>>>`
+/// (with `+ Send` to push from other threads).
+///
+/// # Errors
+///
+/// With `Result` outputs, two policies are available; without one, every
+/// output is yielded and the group goes on:
+///
+/// - [`fail_fast`](TaskGroup::fail_fast): the first `Err` is yielded, then
+///   every other child (running or waiting) is dropped and the stream ends,
+///   like [`try_gather()`](crate::try_gather()) and asyncio's `TaskGroup`.
+/// - [`drain_on_error`](TaskGroup::drain_on_error): the first `Err` is
+///   yielded; nothing new starts (the waiting futures are dropped unstarted),
+///   the running children finish and their outputs are yielded, then the
+///   stream ends. For work that must not be cut off halfway.
+///
+/// After either policy fires the group is closed: [`push`](TaskGroup::push)
+/// panics and [`GroupHandle::push`] hands the future back.
+///
+/// # Cancellation
+///
+/// Dropping the group drops every running child (in push order), then every
+/// waiting future, including those pushed through handles that are still
+/// alive; later pushes through those handles hand the future back.
+///
+/// # Panics
+///
+/// If a child panics, every other child is dropped, then the panic resumes in
+/// the task polling the group. With [`drain_on_error`](TaskGroup::drain_on_error),
+/// a panic is handled like the first error: nothing new starts, the running
+/// children finish (their outputs are yielded), then the panic resumes.
+///
+/// # Examples
+///
+/// A crawl: each page can push the pages it links to, through a handle.
+///
+/// ```
+/// use std::pin::Pin;
+/// use aiokit::{GroupHandle, TaskGroup};
+/// use futures_lite::StreamExt;
+///
+/// type Job = Pin<Box<dyn Future<Output = u32>>>;
+///
+/// fn visit(page: u32, group: GroupHandle<Job>) -> Job {
+///     Box::pin(async move {
+///         // Page n links to pages 2n + 1 and 2n + 2, up to page 6.
+///         for child in [2 * page + 1, 2 * page + 2] {
+///             if child <= 6 {
+///                 group.push(visit(child, group.clone())).unwrap();
+///             }
+///         }
+///         page
+///     })
+/// }
+///
+/// # futures_lite::future::block_on(async {
+/// let mut group: TaskGroup<Job> = TaskGroup::new().limit(2);
+/// let handle = group.handle();
+/// group.push(visit(0, handle));
+/// let mut pages: Vec<u32> = group.map(|(_, page)| page).collect().await;
+/// pages.sort();
+/// assert_eq!(pages, [0, 1, 2, 3, 4, 5, 6]);
+/// # });
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct TaskGroup<F: Future> {
+    engine: Engine<GroupSource<F>>,
+    policy: Policy,
+    /// Set with a policy: whether an output is an `Err`.
+    is_err: fn(&F::Output) -> bool,
+    /// Drain: a panic to resume once the running children finished.
+    panic: Option<Panic>,
+}
+
+// Children are pinned in their own allocation, never inside the group.
+impl<F: Future> Unpin for TaskGroup<F> {}
+
+impl<F: Future> Default for TaskGroup<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Future> TaskGroup<F> {
+    /// An empty group.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut group = aiokit::TaskGroup::new();
+    /// assert_eq!(group.push(async { 1 }), 0);
+    /// assert_eq!(group.push(async { 2 }), 1);
+    /// let mut sum = 0;
+    /// while let Some((_, n)) = group.next().await {
+    ///     sum += n;
+    /// }
+    /// assert_eq!(sum, 3);
+    /// # });
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            engine: Engine::new(GroupSource {
+                local: VecDeque::new(),
+                channel: None,
+                next: Arc::new(AtomicUsize::new(0)),
+            }),
+            policy: Policy::Keep,
+            is_err: |_| false,
+            panic: None,
+        }
+    }
+
+    /// Runs at most `limit` children at once; the others wait, in push order,
+    /// and start as soon as a slot frees up.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0 (no child could ever run), or if the group was already
+    /// polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut group = aiokit::TaskGroup::new().limit(2);
+    /// for n in 0..10 {
+    ///     group.push(async move { n });
+    /// }
+    /// assert_eq!(group.count().await, 10);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.engine.set_limit(limit, "aiokit::TaskGroup::limit");
+        self
+    }
+
+    /// Adds `future` to the group and returns its index. It starts at the
+    /// group's next poll (at once, or when a slot frees up under a limit).
+    ///
+    /// # Panics
+    ///
+    /// If an error policy closed the group (see [`TaskGroup`]'s Errors):
+    /// check [`is_closed`](TaskGroup::is_closed) first where that can happen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut group = aiokit::TaskGroup::new();
+    /// assert_eq!(group.push(async { "first" }), 0);
+    /// assert_eq!(group.len(), 1);
+    /// ```
+    #[track_caller]
+    pub fn push(&mut self, future: impl IntoFuture<IntoFuture = F>) -> usize {
+        let Some(source) = self.engine.source_mut() else {
+            panic!("aiokit::TaskGroup::push: the group is closed (its error policy stopped it)");
+        };
+        let index = source.next.fetch_add(1, Ordering::Relaxed);
+        source.local.push_back((index, future.into_future()));
+        self.engine.wake_source();
+        index
+    }
+
+    /// A cloneable handle that pushes into this group, from its children or
+    /// from anywhere else. While a handle is alive the group does not end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut group = aiokit::TaskGroup::new();
+    /// let handle = group.handle();
+    /// handle.push(async { 1 }).unwrap();
+    /// drop(handle); // else the group would wait for more pushes
+    /// assert_eq!(group.next().await, Some((0, 1)));
+    /// assert_eq!(group.next().await, None);
+    /// # });
+    /// ```
+    pub fn handle(&mut self) -> GroupHandle<F> {
+        let handle = match self.engine.source_mut() {
+            Some(source) => GroupHandle {
+                sender: source.sender(),
+                next: source.next.clone(),
+            },
+            None => {
+                // Closed: a handle whose pushes are refused.
+                let (sender, _) = async_channel::unbounded();
+                GroupHandle {
+                    sender,
+                    next: Arc::new(AtomicUsize::new(0)),
+                }
+            }
+        };
+        self.engine.wake_source();
+        handle
+    }
+
+    /// Children running plus futures waiting to start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut group = aiokit::TaskGroup::new();
+    /// group.push(std::future::ready(()));
+    /// assert_eq!(group.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.engine.live() + self.engine.source().map_or(0, GroupSource::waiting)
+    }
+
+    /// Whether no child is running and none is waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let group = aiokit::TaskGroup::<std::future::Ready<()>>::new();
+    /// assert!(group.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether an error policy closed the group: nothing can be pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let group = aiokit::TaskGroup::<std::future::Ready<Result<(), ()>>>::new().fail_fast();
+    /// assert!(!group.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.engine.source().is_none()
+    }
+
+    /// No child running, none waiting, and no handle left to push more.
+    fn is_idle(&self) -> bool {
+        self.engine.live() == 0 && self.engine.source().is_none_or(GroupSource::is_finished)
+    }
+}
+
+impl<F> TaskGroup<F>
+where
+    F: Future,
+    F::Output: ResultOutput,
+{
+    /// Stops at the first `Err`: it is yielded, every other child is dropped,
+    /// and the stream ends (see [`TaskGroup`]'s Errors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use futures_lite::StreamExt;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut group: aiokit::TaskGroup<Pin<Box<dyn Future<Output = Result<u8, &str>>>>> =
+    ///     aiokit::TaskGroup::new().fail_fast();
+    /// group.push(Box::pin(std::future::pending())); // dropped at the error
+    /// group.push(Box::pin(async { Err("broken") }));
+    /// assert_eq!(group.next().await, Some((1, Err("broken"))));
+    /// assert_eq!(group.next().await, None);
+    /// assert!(group.is_closed());
+    /// # });
+    /// ```
+    pub fn fail_fast(mut self) -> Self {
+        self.policy = Policy::FailFast;
+        self.is_err = |output| !output.is_ok();
+        self
+    }
+
+    /// At the first `Err` (or panic), starts nothing new but lets the running
+    /// children finish and yields their outputs, then ends (see
+    /// [`TaskGroup`]'s Errors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use futures_lite::{StreamExt, future::yield_now};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// type Job = Pin<Box<dyn Future<Output = Result<u8, &'static str>>>>;
+    /// let mut group: aiokit::TaskGroup<Job> = aiokit::TaskGroup::new().limit(2).drain_on_error();
+    /// group.push(Box::pin(async {
+    ///     yield_now().await;
+    ///     Ok(1) // running when the error comes: finishes
+    /// }));
+    /// group.push(Box::pin(async { Err("broken") }));
+    /// group.push(Box::pin(async { Ok(3) })); // waiting: never starts
+    /// let outcomes: Vec<_> = group.collect().await;
+    /// assert_eq!(outcomes, [(1, Err("broken")), (0, Ok(1))]);
+    /// # });
+    /// ```
+    pub fn drain_on_error(mut self) -> Self {
+        self.policy = Policy::Drain;
+        self.is_err = |output| !output.is_ok();
+        self
+    }
+}
+
+impl<F: Future> Stream for TaskGroup<F> {
+    type Item = (usize, F::Output);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match this.engine.poll_next(cx) {
+                Poll::Ready(Some((index, Ok(output)))) => {
+                    if !this.is_closed() && (this.is_err)(&output) {
+                        match this.policy {
+                            Policy::Keep => {}
+                            Policy::FailFast => this.engine.clear(),
+                            Policy::Drain => this.engine.drain(),
+                        }
+                    }
+                    return Poll::Ready(Some((index, output)));
+                }
+                Poll::Ready(Some((_, Err(panic)))) => {
+                    if this.policy == Policy::Drain {
+                        this.panic.get_or_insert(panic);
+                        this.engine.drain();
+                        continue;
+                    }
+                    this.engine.clear();
+                    panic.resume();
+                }
+                Poll::Ready(None) => {
+                    // Closed by a policy, and every child finished.
+                    if let Some(panic) = this.panic.take() {
+                        panic.resume();
+                    }
+                    return Poll::Ready(None);
+                }
+                Poll::Pending if this.is_idle() => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), None)
+    }
+}
+
+impl<F: Future> fmt::Debug for TaskGroup<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("running", &self.engine.live())
+            .field(
+                "waiting",
+                &self.engine.source().map_or(0, GroupSource::waiting),
+            )
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cloneable handle that pushes futures into a [`TaskGroup`]; see
+/// [`TaskGroup::handle`]. The group does not end while a handle is alive.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+///
+/// # futures_lite::future::block_on(async {
+/// let mut group = aiokit::TaskGroup::new();
+/// let handle = group.handle();
+/// std::thread::spawn(move || {
+///     for n in 0..3 {
+///         handle.push(async move { n * 10 }).unwrap();
+///     }
+/// });
+/// let mut outputs: Vec<u32> = group.map(|(_, n)| n).collect().await;
+/// outputs.sort();
+/// assert_eq!(outputs, [0, 10, 20]);
+/// # });
+/// ```
+pub struct GroupHandle<F> {
+    sender: Sender<Pushed<F>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl<F> GroupHandle<F> {
+    /// Pushes `future` into the group and returns its index, or hands the
+    /// future back if the group is gone or closed by its error policy.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError`] holding the future, when the group was dropped or closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut group = aiokit::TaskGroup::new();
+    /// let handle = group.handle();
+    /// assert_eq!(handle.push(async { 1 }).unwrap(), 0);
+    /// drop(group);
+    /// assert!(handle.push(async { 2 }).is_err());
+    /// ```
+    pub fn push(&self, future: impl IntoFuture<IntoFuture = F>) -> Result<usize, PushError<F>> {
+        if self.sender.is_closed() {
+            return Err(PushError(future.into_future()));
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        match self.sender.try_send((index, future.into_future())) {
+            Ok(()) => Ok(index),
+            Err(refused) => Err(PushError(refused.into_inner().1)),
+        }
+    }
+
+    /// Whether the group is gone or closed: pushes would be refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut group = aiokit::TaskGroup::<std::future::Ready<()>>::new();
+    /// let handle = group.handle();
+    /// assert!(!handle.is_closed());
+    /// drop(group);
+    /// assert!(handle.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
+
+impl<F> Clone for GroupHandle<F> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+            next: self.next.clone(),
+        }
+    }
+}
+
+impl<F> fmt::Debug for GroupHandle<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupHandle")
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of [`GroupHandle::push`]: the group is gone or closed; the
+/// future is handed back, never started.
+///
+/// # Examples
+///
+/// ```
+/// let mut group = aiokit::TaskGroup::new();
+/// let handle = group.handle();
+/// drop(group);
+/// let refused = handle.push(std::future::ready(7)).unwrap_err();
+/// assert_eq!(refused.to_string(), "the task group is closed");
+/// let _future = refused.into_inner();
+/// ```
+pub struct PushError<F>(F);
+
+impl<F> PushError<F> {
+    /// The future that was not pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut group = aiokit::TaskGroup::new();
+    /// let handle = group.handle();
+    /// drop(group);
+    /// let future = handle.push(std::future::ready(7)).unwrap_err().into_inner();
+    /// # let _ = future;
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.0
+    }
+}
+
+impl<F> fmt::Debug for PushError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PushError").finish_non_exhaustive()
+    }
+}
+
+impl<F> fmt::Display for PushError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the task group is closed")
+    }
+}
+
+impl<F> std::error::Error for PushError<F> {}
+
+/// The group's inputs: direct pushes, then pushes through handles.
+pub(crate) struct GroupSource<F> {
+    local: VecDeque<Pushed<F>>,
+    /// Created by the first handle; replaced once every handle is gone.
+    channel: Option<(Pin<Box<Receiver<Pushed<F>>>>, WeakSender<Pushed<F>>)>,
+    /// The next index, shared with the handles.
+    next: Arc<AtomicUsize>,
+}
+
+impl<F> GroupSource<F> {
+    /// A sender into the group, on the open channel or a new one.
+    fn sender(&mut self) -> Sender<Pushed<F>> {
+        if let Some(sender) = self.channel.as_ref().and_then(|(_, weak)| weak.upgrade()) {
+            return sender;
+        }
+        if let Some((receiver, _)) = self.channel.take() {
+            // Every handle is gone: keep what they pushed, in order.
+            while let Ok(pushed) = receiver.try_recv() {
+                self.local.push_back(pushed);
+            }
+        }
+        let (sender, receiver) = async_channel::unbounded();
+        self.channel = Some((Box::pin(receiver), sender.downgrade()));
+        sender
+    }
+
+    fn waiting(&self) -> usize {
+        self.local.len() + self.channel.as_ref().map_or(0, |(rx, _)| rx.len())
+    }
+
+    /// Nothing waiting, and no handle left to push more.
+    fn is_finished(&self) -> bool {
+        self.local.is_empty()
+            && self
+                .channel
+                .as_ref()
+                .is_none_or(|(rx, _)| rx.is_closed() && rx.is_empty())
+    }
+}
+
+impl<F: Future> Source for GroupSource<F> {
+    type Fut = F;
+    const ASYNC: bool = true;
+
+    fn poll_input(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, F)>> {
+        if let Some(pushed) = self.local.pop_front() {
+            return Poll::Ready(Some(pushed));
+        }
+        if let Some((receiver, _)) = &mut self.channel {
+            if let Poll::Ready(Some(pushed)) = receiver.as_mut().poll_next(cx) {
+                return Poll::Ready(Some(pushed));
+            }
+        }
+        // The group decides when it is finished; the source only waits.
+        Poll::Pending
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.waiting(), None)
+    }
+}
+
+impl<F> Drop for GroupSource<F> {
+    fn drop(&mut self) {
+        if let Some((receiver, _)) = &self.channel {
+            // Refuse later pushes and drop what handles pushed, now.
+            receiver.close();
+            while receiver.try_recv().is_ok() {}
+        }
+    }
+}

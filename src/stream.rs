@@ -1,0 +1,624 @@
+//! The gather family over a `Stream` of futures: [`GatherStreamExt`].
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+
+use crate::utils::engine::{ChildResult, Engine};
+use crate::utils::outputs::Reorder;
+use crate::utils::source::Streamed;
+use crate::{ResultOutput, Settled};
+
+type Out<S> = <<S as Stream>::Item as IntoFuture>::Output;
+
+/// In input order, the inputs started but not yet handed out span at most
+/// this many times the limit: the children running plus the outputs that
+/// finished ahead of an earlier one.
+pub(crate) const WINDOW: usize = 4;
+
+/// Concurrency over a stream: runs the futures a stream yields, at most
+/// [`limit`](GatherStream::limit) at a time, and yields their outputs as a
+/// stream, like p-map over an async iterable or `asyncio.as_completed` fed
+/// from an async generator.
+///
+/// Implemented for every [`Stream`] whose items are futures (anything
+/// [`IntoFuture`]). The input may be endless: outputs flow while the input is
+/// still being read. Four forms, one per member of the gather family:
+///
+/// | method | items | order | on `Err` | on panic |
+/// |---|---|---|---|---|
+/// | [`gather_stream`](Self::gather_stream) | output | input | (no errors) | the rest dropped, panic resumes |
+/// | [`as_completed_stream`](Self::as_completed_stream) | `(index, output)` | completion | (no errors) | the rest dropped, panic resumes |
+/// | [`try_gather_stream`](Self::try_gather_stream) | `Result<T, E>` | input | yielded at once, the rest dropped, then the stream ends | the rest dropped, panic resumes |
+/// | [`gather_settled_stream`](Self::gather_settled_stream) | `(index, Settled<T, E>)` | input, or completion with [`completion_order`](GatherSettledStream::completion_order) | recorded | recorded as [`Settled::Panicked`] |
+///
+/// `index` counts the input stream's items from 0.
+///
+/// # How inputs are started
+///
+/// - **Refill at once.** When a child completes, its slot is refilled from
+///   the input stream in the same poll, so `n` children run whenever the
+///   input has them (an output waiting to be read does not hold a slot).
+/// - **Lazy input.** The input stream is polled only when there is room for
+///   another child, and never again after it ended. Its wake-ups are handled
+///   like a child's: a pending input never holds back the outputs of running
+///   children, and a woken input is polled at the next poll.
+/// - **Bounded reorder buffer (input order).** An output that finishes before
+///   an earlier one waits for it. The inputs started but not yet handed out
+///   span at most 4 × `limit` (the children running plus those waiting), so
+///   at most 3 × `limit` outputs wait; when the window is full, only the
+///   earliest running child (the head of the line) holds back new starts.
+///   Without a limit there is no window.
+/// - Without a limit, every input the stream has ready is started, taking a
+///   bounded number per poll and coming back for the rest after other tasks
+///   ran: use [`limit`](GatherStream::limit) for an endless input.
+///
+/// Each child is dropped as soon as it completes. A child that always wakes
+/// itself cannot starve the others or the executor (the cooperative rule of
+/// [`gather()`](crate::gather())).
+///
+/// # Cancellation
+///
+/// Dropping the stream drops the children still running (in input order),
+/// then the input stream, and the outputs waiting in the reorder buffer.
+///
+/// # Panics
+///
+/// `limit(0)` panics, naming the method. A child's panic: see the table.
+///
+/// # Examples
+///
+/// Pages of ids from a paginated API, and for each id a detail request, at
+/// most 4 in flight, while later pages are still being fetched:
+///
+/// ```
+/// use aiokit::{GatherStreamExt, Page};
+/// use futures_lite::StreamExt;
+///
+/// async fn fetch_detail(id: u32) -> Result<String, std::io::Error> {
+///     Ok(format!("detail of {id}"))
+/// }
+///
+/// # futures_lite::future::block_on(async {
+/// let ids = aiokit::paginate(0u32, |page| async move {
+///     let ids = vec![page * 2, page * 2 + 1];
+///     Ok::<_, std::io::Error>(if page < 2 { Page::next(ids, page + 1) } else { Page::last(ids) })
+/// });
+/// let details: Vec<_> = ids
+///     .map(|id| async move { fetch_detail(id.map_err(std::io::Error::other)?).await })
+///     .gather_settled_stream()
+///     .limit(4)
+///     .collect()
+///     .await;
+/// assert_eq!(details.len(), 6);
+/// assert_eq!(details[5].0, 5);
+/// assert_eq!(details[5].1.value().map(String::as_str), Some("detail of 5"));
+/// # });
+/// ```
+pub trait GatherStreamExt: Stream {
+    /// Runs the stream's futures concurrently and yields their outputs in
+    /// input order (p-map with `preserveOrder`, `asyncio.gather` as a
+    /// stream).
+    ///
+    /// See the [trait docs](GatherStreamExt) for how inputs are started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::GatherStreamExt;
+    /// use futures_lite::{StreamExt, stream};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let squares: Vec<u64> = stream::iter(1..=4u64)
+    ///     .map(|n| async move { n * n })
+    ///     .gather_stream()
+    ///     .limit(2)
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// # });
+    /// ```
+    fn gather_stream(self) -> GatherStream<Self>
+    where
+        Self: Sized,
+        Self::Item: IntoFuture,
+    {
+        GatherStream {
+            inner: Ordered::new(self, true),
+        }
+    }
+
+    /// Runs the stream's futures concurrently and yields `(index, output)`
+    /// as each completes (`asyncio.as_completed`, p-map with
+    /// `preserveOrder: false`).
+    ///
+    /// See the [trait docs](GatherStreamExt) for how inputs are started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::GatherStreamExt;
+    /// use futures_lite::future::yield_now;
+    /// use futures_lite::{StreamExt, stream};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// // Input `n` takes `3 - n` steps: the last one finishes first.
+    /// let done: Vec<(usize, u32)> = stream::iter(0..3u32)
+    ///     .map(|n| async move {
+    ///         for _ in n..3 {
+    ///             yield_now().await;
+    ///         }
+    ///         n
+    ///     })
+    ///     .as_completed_stream()
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(done, [(2, 2), (1, 1), (0, 0)]);
+    /// # });
+    /// ```
+    fn as_completed_stream(self) -> AsCompletedStream<Self>
+    where
+        Self: Sized,
+        Self::Item: IntoFuture,
+    {
+        AsCompletedStream {
+            inner: Ordered::new(self, false),
+        }
+    }
+
+    /// Runs the stream's futures, which resolve to `Result`s, concurrently
+    /// and yields their `Ok` outputs in input order; the first `Err` in
+    /// completion order is yielded at once (ahead of earlier inputs still
+    /// running), every other child is dropped, and the stream ends.
+    ///
+    /// See the [trait docs](GatherStreamExt) for how inputs are started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::GatherStreamExt;
+    /// use futures_lite::{StreamExt, stream};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let items: Vec<Result<u8, String>> = stream::iter([1u8, 2, 0, 4])
+    ///     .map(|n| async move { if n == 0 { Err(format!("bad input")) } else { Ok(n) } })
+    ///     .try_gather_stream()
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(items, [Ok(1), Ok(2), Err("bad input".to_string())]);
+    /// # });
+    /// ```
+    fn try_gather_stream(self) -> TryGatherStream<Self>
+    where
+        Self: Sized,
+        Self::Item: IntoFuture,
+        Out<Self>: ResultOutput,
+    {
+        TryGatherStream {
+            inner: Ordered::new(self, true),
+        }
+    }
+
+    /// Runs the stream's futures, which resolve to `Result`s, concurrently
+    /// and yields every outcome as `(index, Settled)`, panics included
+    /// (`Promise.allSettled`, `return_exceptions=True`), in input order or,
+    /// with [`completion_order`](GatherSettledStream::completion_order), as
+    /// each completes.
+    ///
+    /// See the [trait docs](GatherStreamExt) for how inputs are started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::{GatherStreamExt, Settled};
+    /// use futures_lite::{StreamExt, stream};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let outcomes: Vec<(usize, Settled<u8, &str>)> = stream::iter([1u8, 0, 3])
+    ///     .map(|n| async move { if n == 0 { Err("zero") } else { Ok(n) } })
+    ///     .gather_settled_stream()
+    ///     .limit(2)
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(outcomes.len(), 3);
+    /// assert_eq!(outcomes[1].0, 1);
+    /// assert_eq!(outcomes[1].1.error(), Some(&"zero"));
+    /// # });
+    /// ```
+    fn gather_settled_stream(self) -> GatherSettledStream<Self>
+    where
+        Self: Sized,
+        Self::Item: IntoFuture,
+        Out<Self>: ResultOutput,
+    {
+        GatherSettledStream {
+            inner: Ordered::new(self, true),
+        }
+    }
+}
+
+impl<S: Stream + ?Sized> GatherStreamExt for S {}
+
+/// The engine over a stream, with outputs in input order or completion order.
+struct Ordered<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    engine: Engine<Streamed<S>>,
+    /// Input order: the outputs that finished ahead of the head.
+    reorder: Option<Reorder<ChildResult<Out<S>>>>,
+    /// Input order: how far past the head inputs may be started.
+    window: usize,
+}
+
+impl<S> Ordered<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    fn new(stream: S, in_order: bool) -> Self {
+        Self {
+            engine: Engine::new(Streamed::new(stream)),
+            reorder: in_order.then(Reorder::new),
+            window: usize::MAX,
+        }
+    }
+
+    #[track_caller]
+    fn limit(&mut self, limit: usize, name: &str) {
+        self.engine.set_limit(limit, name);
+        self.window = limit.saturating_mul(WINDOW);
+    }
+
+    /// The next completion, in this stream's order.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
+        let Some(reorder) = &mut self.reorder else {
+            return self.engine.poll_next(cx);
+        };
+        loop {
+            if let Some(result) = reorder.pop() {
+                return Poll::Ready(Some((reorder.head() - 1, result)));
+            }
+            self.engine
+                .set_bound(reorder.head().saturating_add(self.window));
+            match self.engine.poll_next(cx) {
+                Poll::Ready(Some((index, result))) => reorder.insert(index, result),
+                Poll::Ready(None) => {
+                    debug_assert_eq!(reorder.len(), 0, "every output handed out");
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Drops every child, the input, and the outputs waiting.
+    fn clear(&mut self) {
+        self.engine.clear();
+        if let Some(reorder) = &mut self.reorder {
+            reorder.clear();
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let waiting = self.reorder.as_ref().map_or(0, Reorder::len);
+        let (low, high) = self.engine.remaining();
+        (
+            low.saturating_add(waiting),
+            high.and_then(|h| h.checked_add(waiting)),
+        )
+    }
+
+    fn is_done(&self) -> bool {
+        self.engine.is_done() && self.reorder.as_ref().is_none_or(|r| r.len() == 0)
+    }
+
+    fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("pulled", &self.engine.pulled())
+            .field("running", &self.engine.live())
+            .field("waiting", &self.reorder.as_ref().map_or(0, Reorder::len))
+            .field("done", &self.engine.is_done())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! stream_type {
+    ($(#[$doc:meta])* $name:ident, $method:literal) => {
+        $(#[$doc])*
+        #[must_use = "streams do nothing unless polled"]
+        pub struct $name<S>
+        where
+            S: Stream,
+            S::Item: IntoFuture,
+        {
+            inner: Ordered<S>,
+        }
+
+        // Children are pinned in their own allocation and the input stream
+        // in its own box: nothing is pinned inside the stream itself.
+        impl<S> Unpin for $name<S>
+        where
+            S: Stream,
+            S::Item: IntoFuture,
+        {
+        }
+
+        impl<S> $name<S>
+        where
+            S: Stream,
+            S::Item: IntoFuture,
+        {
+            /// Runs at most `limit` children at once; the input stream is
+            /// polled only when one of them completes. In input order, this
+            /// also sets the reorder window to 4 × `limit` (see
+            /// [`GatherStreamExt`]).
+            ///
+            /// # Panics
+            ///
+            /// If `limit` is 0 (no child could ever run), or if the stream
+            /// was already polled.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use aiokit::GatherStreamExt;
+            /// use futures_lite::{StreamExt, stream};
+            ///
+            /// # futures_lite::future::block_on(async {
+            /// // An endless input, bounded by the limit and by `take`.
+            #[doc = concat!("let first = stream::repeat(()).map(|()| async { 1 }).", $method, "().limit(8);")]
+            /// assert_eq!(first.take(100).count().await, 100);
+            /// # });
+            /// ```
+            #[track_caller]
+            pub fn limit(mut self, limit: usize) -> Self {
+                self.inner
+                    .limit(limit, concat!("aiokit::", stringify!($name), "::limit"));
+                self
+            }
+        }
+
+        impl<S> fmt::Debug for $name<S>
+        where
+            S: Stream,
+            S::Item: IntoFuture,
+        {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.inner.fmt(stringify!($name), f)
+            }
+        }
+    };
+}
+
+stream_type!(
+    /// Stream for [`GatherStreamExt::gather_stream`].
+    GatherStream,
+    "gather_stream"
+);
+stream_type!(
+    /// Stream for [`GatherStreamExt::as_completed_stream`].
+    AsCompletedStream,
+    "as_completed_stream"
+);
+stream_type!(
+    /// Stream for [`GatherStreamExt::try_gather_stream`].
+    TryGatherStream,
+    "try_gather_stream"
+);
+stream_type!(
+    /// Stream for [`GatherStreamExt::gather_settled_stream`].
+    GatherSettledStream,
+    "gather_settled_stream"
+);
+
+impl<S> Stream for GatherStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    type Item = Out<S>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let inner = &mut self.inner;
+        Poll::Ready(match std::task::ready!(inner.poll_next(cx)) {
+            Some((_, Ok(value))) => Some(value),
+            Some((_, Err(panic))) => {
+                inner.clear();
+                panic.resume()
+            }
+            None => None,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<S> Stream for AsCompletedStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    type Item = (usize, Out<S>);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let inner = &mut self.inner;
+        Poll::Ready(match std::task::ready!(inner.poll_next(cx)) {
+            Some((index, Ok(value))) => Some((index, value)),
+            Some((_, Err(panic))) => {
+                inner.clear();
+                panic.resume()
+            }
+            None => None,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<S> Stream for TryGatherStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+    Out<S>: ResultOutput,
+{
+    type Item = Result<<Out<S> as ResultOutput>::Ok, <Out<S> as ResultOutput>::Err>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let inner = &mut self.inner;
+        if inner.engine.is_done() {
+            // Ended, possibly early after an error.
+            return Poll::Ready(None);
+        }
+        // An `Err` is handed out as soon as it arrives: each completion is
+        // looked at before it is put in order.
+        loop {
+            let (index, result) = match &mut inner.reorder {
+                None => match std::task::ready!(inner.engine.poll_next(cx)) {
+                    Some(item) => item,
+                    None => return Poll::Ready(None),
+                },
+                Some(reorder) => {
+                    if let Some(Ok(value)) = reorder.pop() {
+                        return Poll::Ready(Some(value.into_result()));
+                    }
+                    inner
+                        .engine
+                        .set_bound(reorder.head().saturating_add(inner.window));
+                    match std::task::ready!(inner.engine.poll_next(cx)) {
+                        Some(item) => item,
+                        None => return Poll::Ready(None),
+                    }
+                }
+            };
+            match result {
+                Ok(output) if output.is_ok() => match &mut inner.reorder {
+                    Some(reorder) => reorder.insert(index, Ok(output)),
+                    None => return Poll::Ready(Some(output.into_result())),
+                },
+                Ok(error) => {
+                    inner.clear();
+                    return Poll::Ready(Some(error.into_result()));
+                }
+                Err(panic) => {
+                    inner.clear();
+                    panic.resume()
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (_, high) = self.inner.size_hint();
+        (0, high)
+    }
+}
+
+impl<S> FusedStream for TryGatherStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+    Out<S>: ResultOutput,
+{
+    fn is_terminated(&self) -> bool {
+        self.inner.is_done()
+    }
+}
+
+impl<S> GatherSettledStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    /// Yields each outcome as soon as it completes, instead of in input
+    /// order; there is no reorder buffer then.
+    ///
+    /// # Panics
+    ///
+    /// If the stream was already polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::GatherStreamExt;
+    /// use futures_lite::future::yield_now;
+    /// use futures_lite::{StreamExt, stream};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let first = stream::iter([3u8, 0])
+    ///     .map(|steps| async move {
+    ///         for _ in 0..steps {
+    ///             yield_now().await;
+    ///         }
+    ///         Ok::<_, ()>(steps)
+    ///     })
+    ///     .gather_settled_stream()
+    ///     .completion_order()
+    ///     .next()
+    ///     .await;
+    /// assert_eq!(first.map(|(index, _)| index), Some(1));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn completion_order(mut self) -> Self {
+        assert!(
+            self.inner.engine.pulled() == 0 && !self.inner.engine.is_done(),
+            "aiokit::GatherSettledStream::completion_order: set the order before the first poll"
+        );
+        self.inner.reorder = None;
+        self
+    }
+}
+
+impl<S> Stream for GatherSettledStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+    Out<S>: ResultOutput,
+{
+    type Item = (
+        usize,
+        Settled<<Out<S> as ResultOutput>::Ok, <Out<S> as ResultOutput>::Err>,
+    );
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let item = std::task::ready!(self.inner.poll_next(cx));
+        Poll::Ready(item.map(|(index, outcome)| {
+            (
+                index,
+                Settled::from_child(outcome.map(ResultOutput::into_result)),
+            )
+        }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+macro_rules! fused {
+    ($name:ident $(, $bound:path)?) => {
+        impl<S> FusedStream for $name<S>
+        where
+            S: Stream,
+            S::Item: IntoFuture,
+            $(Out<S>: $bound,)?
+        {
+            fn is_terminated(&self) -> bool {
+                self.inner.is_done()
+            }
+        }
+    };
+}
+
+fused!(GatherStream);
+fused!(AsCompletedStream);
+fused!(GatherSettledStream, ResultOutput);
