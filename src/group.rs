@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +11,9 @@ use std::task::{Context, Poll};
 use async_channel::{Receiver, Sender, WeakSender};
 use futures_core::Stream;
 
-use crate::utils::engine::Engine;
+use std::ops::ControlFlow;
+
+use crate::utils::engine::{Engine, Step};
 use crate::utils::source::Source;
 use crate::{Panic, ResultOutput};
 
@@ -143,9 +145,11 @@ impl<F: Future> TaskGroup<F> {
     /// use futures_lite::StreamExt;
     ///
     /// # futures_lite::future::block_on(async {
+    /// use std::future::ready;
+    ///
     /// let mut group = aiokit::TaskGroup::new();
-    /// assert_eq!(group.push(async { 1 }), 0);
-    /// assert_eq!(group.push(async { 2 }), 1);
+    /// assert_eq!(group.push(ready(1)), 0);
+    /// assert_eq!(group.push(ready(2)), 1);
     /// let mut sum = 0;
     /// while let Some((_, n)) = group.next().await {
     ///     sum += n;
@@ -209,12 +213,12 @@ impl<F: Future> TaskGroup<F> {
     /// assert_eq!(group.len(), 1);
     /// ```
     #[track_caller]
-    pub fn push(&mut self, future: impl IntoFuture<IntoFuture = F>) -> usize {
+    pub fn push(&mut self, future: F) -> usize {
         let Some(source) = self.engine.source_mut() else {
             panic!("aiokit::TaskGroup::push: the group is closed (its error policy stopped it)");
         };
         let index = source.next.fetch_add(1, Ordering::Relaxed);
-        source.local.push_back((index, future.into_future()));
+        source.local.push_back((index, future));
         self.engine.wake_source();
         index
     }
@@ -364,10 +368,23 @@ impl<F: Future> Stream for TaskGroup<F> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            match this.engine.poll_next(cx) {
-                Poll::Ready(Some((index, Ok(output)))) => {
-                    if !this.is_closed() && (this.is_err)(&output) {
-                        match this.policy {
+            let open = !this.is_closed();
+            let (policy, is_err) = (this.policy, this.is_err);
+            let mut item = None;
+            let flow = this.engine.poll_each(cx, |index, result| {
+                // An outcome that fires the policy stops the set before the
+                // freed slot is refilled.
+                let fires = match &result {
+                    Ok(output) => open && policy != Policy::Keep && is_err(output),
+                    Err(_) => true,
+                };
+                item = Some((index, result));
+                if fires { Step::Break } else { Step::Yield }
+            });
+            match (flow, item) {
+                (Poll::Ready(ControlFlow::Break(())), Some((index, Ok(output)))) => {
+                    if open && is_err(&output) {
+                        match policy {
                             Policy::Keep => {}
                             Policy::FailFast => this.engine.clear(),
                             Policy::Drain => this.engine.drain(),
@@ -375,8 +392,8 @@ impl<F: Future> Stream for TaskGroup<F> {
                     }
                     return Poll::Ready(Some((index, output)));
                 }
-                Poll::Ready(Some((_, Err(panic)))) => {
-                    if this.policy == Policy::Drain {
+                (Poll::Ready(ControlFlow::Break(())), Some((_, Err(panic)))) => {
+                    if policy == Policy::Drain {
                         this.panic.get_or_insert(panic);
                         this.engine.drain();
                         continue;
@@ -384,15 +401,15 @@ impl<F: Future> Stream for TaskGroup<F> {
                     this.engine.clear();
                     panic.resume();
                 }
-                Poll::Ready(None) => {
+                (Poll::Ready(_), _) => {
                     // Closed by a policy, and every child finished.
                     if let Some(panic) = this.panic.take() {
                         panic.resume();
                     }
                     return Poll::Ready(None);
                 }
-                Poll::Pending if this.is_idle() => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
+                (Poll::Pending, _) if this.is_idle() => return Poll::Ready(None),
+                (Poll::Pending, _) => return Poll::Pending,
             }
         }
     }
@@ -452,18 +469,20 @@ impl<F> GroupHandle<F> {
     /// # Examples
     ///
     /// ```
+    /// use std::future::ready;
+    ///
     /// let mut group = aiokit::TaskGroup::new();
     /// let handle = group.handle();
-    /// assert_eq!(handle.push(async { 1 }).unwrap(), 0);
+    /// assert_eq!(handle.push(ready(1)).unwrap(), 0);
     /// drop(group);
-    /// assert!(handle.push(async { 2 }).is_err());
+    /// assert!(handle.push(ready(2)).is_err());
     /// ```
-    pub fn push(&self, future: impl IntoFuture<IntoFuture = F>) -> Result<usize, PushError<F>> {
+    pub fn push(&self, future: F) -> Result<usize, PushError<F>> {
         if self.sender.is_closed() {
-            return Err(PushError(future.into_future()));
+            return Err(PushError(future));
         }
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        match self.sender.try_send((index, future.into_future())) {
+        match self.sender.try_send((index, future)) {
             Ok(()) => Ok(index),
             Err(refused) => Err(PushError(refused.into_inner().1)),
         }

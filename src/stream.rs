@@ -371,7 +371,7 @@ macro_rules! stream_type {
             ///
             /// # futures_lite::future::block_on(async {
             /// // An endless input, bounded by the limit and by `take`.
-            #[doc = concat!("let first = stream::repeat(()).map(|()| async { 1 }).", $method, "().limit(8);")]
+            #[doc = concat!("let first = stream::repeat(()).map(|()| async { Ok::<u8, ()>(1) }).", $method, "().limit(8);")]
             /// assert_eq!(first.take(100).count().await, 100);
             /// # });
             /// ```

@@ -36,6 +36,7 @@
 //! * Dropping the engine drops the children still running in input order,
 //!   then the inputs not pulled yet.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::mem;
 use std::ops::ControlFlow;
@@ -65,8 +66,12 @@ type Out<S> = <<S as Source>::Fut as Future>::Output;
 pub(crate) enum Step {
     /// Go on.
     Continue,
-    /// Return `Ready(Break)` from [`Engine::poll_each`] now.
+    /// Return `Ready(Break)` from [`Engine::poll_each`] now, without
+    /// refilling the freed slot (the caller is about to stop the set).
     Break,
+    /// Return `Ready(Break)` from [`Engine::poll_each`] now, after refilling
+    /// the freed slot (the caller hands out one item and goes on).
+    Yield,
     /// Start no new child (the source is dropped), let the running ones
     /// finish, and go on.
     Drain,
@@ -158,6 +163,10 @@ struct Running<S: Source> {
     /// of the first chunk.
     first_pass: usize,
     offset: usize,
+    /// Slots of the first chunk refilled behind the first pass's position
+    /// while no child was pending yet: polled with the parent's waker after
+    /// the pass, in the order they were refilled.
+    revisit: VecDeque<usize>,
     /// A first-chunk slot whose child is pending on the parent's waker.
     deferred: Option<usize>,
     /// Children polled, and self-wakes seen, since `poll_each` last returned
@@ -355,7 +364,7 @@ impl<S: Source> Engine<S> {
         let mut item = None;
         let sink = |index, result| {
             item = Some((index, result));
-            Step::Break
+            Step::Yield
         };
         match self.poll_each(cx, sink) {
             Poll::Ready(ControlFlow::Break(())) => Poll::Ready(item),
@@ -434,6 +443,7 @@ impl<S: Source> Running<S> {
             pulled: len,
             bound: usize::MAX,
             first_pass: 0,
+            revisit: VecDeque::new(),
             offset: config.start.checked_rem(len).unwrap_or(0),
             config,
             deferred: None,
@@ -471,15 +481,14 @@ impl<S: Source> Running<S> {
         self.deferred = Some(slot);
     }
 
-    /// Bookkeeping after the child in `slot` finished: frees the slot and
-    /// refills it from the source. Returns the child's input index.
+    /// Bookkeeping after the child in `slot` finished: frees the slot (the
+    /// caller refills it) and returns the child's input index.
     #[inline(always)]
-    fn finish(&mut self, (chunk, slot): SlotRef, cx: &mut Context<'_>) -> usize {
+    fn finish(&mut self, (chunk, slot): SlotRef) -> usize {
         let input = self.chunk(chunk).input(slot);
         self.live -= 1;
         if self.source.is_some() {
             self.free.push((chunk, slot));
-            self.fill(cx);
         }
         input
     }
@@ -533,8 +542,6 @@ impl<S: Source> Running<S> {
             None => self.grow(cx),
         };
         self.live += 1;
-        let first_pass = self.first_pass;
-        let offset = self.offset;
         let target = self.chunk(chunk);
         target.slots.put(slot, fut);
         if target.inputs.is_some() || index != slot || chunk != 0 {
@@ -543,13 +550,10 @@ impl<S: Source> Running<S> {
         }
         match &mut target.wakers {
             Some(wakers) => wakers.schedule(slot),
-            None => {
-                // The first chunk before any child was pending: the first
-                // pass polls the new child, stepping back if it passed it.
-                let len = target.slots.len();
-                let position = (slot + len - offset) % len;
-                self.first_pass = first_pass.min(position);
-            }
+            // The first chunk before any child was pending: a freed slot is
+            // behind the first pass's position; poll it after the pass, in
+            // input order.
+            None => self.revisit.push_back(slot),
         }
     }
 
@@ -626,6 +630,21 @@ impl<S: Source> Running<S> {
         self.chunk(chunk).slots.is_occupied(slot)
     }
 
+    /// The next first-chunk slot to poll in pass mode: the first pass, then
+    /// the slots refilled behind it.
+    fn next_pass_slot(&mut self) -> Option<usize> {
+        if self.first_pass < self.first.slots.len() {
+            let slot = self.slot_at(self.first_pass);
+            self.first_pass += 1;
+            return Some(slot);
+        }
+        self.revisit.pop_front()
+    }
+
+    fn has_pass_work(&self) -> bool {
+        self.first_pass < self.first.slots.len() || !self.revisit.is_empty()
+    }
+
     /// Frees the slots' memory once nothing is left to run.
     fn release(&mut self) {
         self.first.slots.release();
@@ -657,113 +676,142 @@ impl<S: Source> Running<S> {
     ) -> Poll<ControlFlow<()>> {
         macro_rules! deliver {
             ($slot:expr, $result:expr) => {{
-                let input = self.finish($slot, cx);
+                let input = self.finish($slot);
+                // The sink sees the completion before the slot is refilled,
+                // so a sink that stops or drains starts nothing more.
                 match sink(input, $result) {
-                    Step::Continue => {}
+                    Step::Continue => {
+                        if self.source.is_some() {
+                            self.fill(cx);
+                        }
+                    }
+                    Step::Yield => {
+                        if self.source.is_some() {
+                            self.fill(cx);
+                        }
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
                     Step::Break => return Poll::Ready(ControlFlow::Break(())),
                     Step::Drain => self.source = None,
                 }
             }};
         }
 
-        // First pass: every child of the first chunk polled once, in
-        // (rotated) slot order, with the parent's waker until one is pending.
-        let fresh = self.first_pass < self.first.slots.len();
-        while self.first_pass < self.first.slots.len() {
-            let slot = self.slot_at(self.first_pass);
-            self.first_pass += 1;
-            let result = if self.first.wakers.is_none() {
-                let result = poll_child(&mut self.first.slots, slot, cx);
-                if result.is_none() && self.first.slots.is_occupied(slot) {
-                    self.switch_to_wakers(slot);
-                }
-                result
-            } else {
-                self.poll_woken((0, slot))
-            };
-            if let Some(result) = result {
-                deliver!((0, slot), result);
-            }
-        }
-
-        self.register(cx.waker());
-        self.fill(cx);
-        // The child left pending on the parent's waker by the first pass
-        // joins the first batch of woken children taken after the first pass
-        // (so it gets its turn with theirs, not ahead), or is polled alone if
-        // a later parent poll finds nothing else woken.
-        let mut held = None;
-        if let Some(slot) = self.deferred {
-            held = self.next_woken();
-            match (held, fresh) {
-                (None, true) => {
-                    // Nothing woke during the first pass: its wake, if any,
-                    // brings the next parent poll.
-                    self.polled = 0;
-                    self.self_wakes = 0;
-                    return Poll::Pending;
-                }
-                (None, false) => held = Some((0, slot)),
-                (Some(_), _) => {
-                    let wakers = self.first.wakers.as_mut().expect("switched");
-                    wakers.schedule(slot);
-                }
-            }
-            self.deferred = None;
-        }
-        loop {
-            if self.live == 0 {
-                self.fill(cx);
-                if self.live == 0 {
-                    if self.source.is_none() {
-                        self.release();
-                        return Poll::Ready(ControlFlow::Continue(()));
+        // Whether this call polled children in pass mode (the first pass, or
+        // refills before any child was pending).
+        let mut fresh = false;
+        let mut registered = false;
+        'pass: loop {
+            // Pass mode: every child of the first chunk polled once, in
+            // (rotated) slot order, with the parent's waker until one is
+            // pending.
+            while let Some(slot) = self.next_pass_slot() {
+                fresh = true;
+                let result = if self.first.wakers.is_none() {
+                    let result = poll_child(&mut self.first.slots, slot, cx);
+                    if result.is_none() && self.first.slots.is_occupied(slot) {
+                        self.switch_to_wakers(slot);
                     }
-                    // Waiting for the source.
-                    self.polled = 0;
-                    self.self_wakes = 0;
-                    return Poll::Pending;
+                    result
+                } else {
+                    self.poll_woken((0, slot))
+                };
+                if let Some(result) = result {
+                    deliver!((0, slot), result);
                 }
             }
-            if self.polled >= self.capacity.max(1) || self.self_wakes >= 2 {
-                // Give other tasks a turn before going on with the queue.
-                if let Some((chunk, slot)) = held.take() {
-                    // Taken from the queue but not polled: put it back.
-                    if let Some(wakers) = &mut self.chunk(chunk).wakers {
+            if !registered {
+                self.register(cx.waker());
+                registered = true;
+            }
+            self.fill(cx);
+            if self.has_pass_work() {
+                continue 'pass;
+            }
+            // The child left pending on the parent's waker by the first pass
+            // joins the first batch of woken children taken after the pass
+            // (so it gets its turn with theirs, not ahead), or is polled
+            // alone if a later parent poll finds nothing else woken.
+            let mut held = None;
+            if let Some(slot) = self.deferred {
+                held = self.next_woken();
+                match (held, fresh) {
+                    (None, true) => {
+                        // Nothing woke during the pass: its wake, if any,
+                        // brings the next parent poll.
+                        self.polled = 0;
+                        self.self_wakes = 0;
+                        return Poll::Pending;
+                    }
+                    (None, false) => held = Some((0, slot)),
+                    (Some(_), _) => {
+                        let wakers = self.first.wakers.as_mut().expect("switched");
                         wakers.schedule(slot);
                     }
                 }
-                self.polled = 0;
-                self.self_wakes = 0;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+                self.deferred = None;
             }
-            let next = if let Some(next) = held.take() {
-                next
-            } else if let Some(woken) = self.next_woken() {
-                woken
-            } else {
-                // Children may have been started while the queue was empty.
-                self.fill(cx);
-                match self.next_woken() {
-                    Some(woken) => woken,
-                    None => {
-                        if self.live == 0 && self.source.is_none() {
-                            continue;
+            loop {
+                if self.live == 0 {
+                    self.fill(cx);
+                    if self.has_pass_work() {
+                        continue 'pass;
+                    }
+                    if self.live == 0 {
+                        if self.source.is_none() {
+                            self.release();
+                            return Poll::Ready(ControlFlow::Continue(()));
                         }
+                        // Waiting for the source.
                         self.polled = 0;
                         self.self_wakes = 0;
                         return Poll::Pending;
                     }
                 }
-            };
-            if !self.is_occupied(next) {
-                // A late wake from a child that already finished.
-                continue;
-            }
-            self.polled += 1;
-            if let Some(result) = self.poll_woken(next) {
-                deliver!(next, result);
+                if self.polled >= self.capacity.max(1) || self.self_wakes >= 2 {
+                    // Give other tasks a turn before going on with the queue.
+                    if let Some((chunk, slot)) = held.take() {
+                        // Taken from the queue but not polled: put it back.
+                        if let Some(wakers) = &mut self.chunk(chunk).wakers {
+                            wakers.schedule(slot);
+                        }
+                    }
+                    self.polled = 0;
+                    self.self_wakes = 0;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                let next = if let Some(next) = held.take() {
+                    next
+                } else if let Some(woken) = self.next_woken() {
+                    woken
+                } else {
+                    // Children may have been started while the queue was
+                    // empty.
+                    self.fill(cx);
+                    if self.has_pass_work() {
+                        continue 'pass;
+                    }
+                    match self.next_woken() {
+                        Some(woken) => woken,
+                        None => {
+                            if self.live == 0 && self.source.is_none() {
+                                continue;
+                            }
+                            self.polled = 0;
+                            self.self_wakes = 0;
+                            return Poll::Pending;
+                        }
+                    }
+                };
+                if !self.is_occupied(next) {
+                    // A late wake from a child that already finished.
+                    continue;
+                }
+                self.polled += 1;
+                if let Some(result) = self.poll_woken(next) {
+                    deliver!(next, result);
+                }
             }
         }
     }
@@ -1141,7 +1189,11 @@ mod tests {
         let (handles, futures) = children(SMALL);
         let mut engine = Engine::new(Streamed::new(futures_util::stream::iter(futures)));
         let mut out = Vec::new();
-        assert!(!drain(&mut engine, &mut out));
+        // An unlimited async source hands over a bounded number of inputs
+        // per poll.
+        for _ in 0..3 {
+            assert!(!drain(&mut engine, &mut out));
+        }
         assert_eq!(engine.live(), SMALL);
         for i in (0..SMALL).rev() {
             handles[i].gate.set(true);
