@@ -161,6 +161,8 @@
 
 mod gather;
 mod paginate;
+#[cfg(feature = "queue")]
+mod queue;
 mod race;
 #[cfg(feature = "thread")]
 mod thread;
@@ -176,6 +178,11 @@ pub use crate::gather::{
 pub use crate::paginate::Retry;
 pub use crate::paginate::{
     OnRepeat, Page, PageError, Pages, Paginate, PaginateNumbered, paginate, paginate_numbered,
+};
+#[cfg(feature = "queue")]
+#[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
+pub use crate::queue::{
+    Get, Join, Put, PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError,
 };
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 
