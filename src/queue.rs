@@ -38,8 +38,8 @@ use pin_project_lite::pin_project;
 ///
 /// `Queue` is a handle: clones share one queue, so give one to each producer
 /// and consumer (or share a `&Queue`). Dropping handles never shuts the queue
-/// down; the items still queued are dropped with the last handle and the last
-/// [`QueueItem`]. `Queue<T>` is `Send` and `Sync` when `T` is `Send`, so
+/// down; the items still queued are dropped with the last handle (a
+/// [`QueueItem`] does not keep the queue alive). `Queue<T>` is `Send` and `Sync` when `T` is `Send`, so
 /// producers and consumers can run on different tasks, executors and threads.
 /// The channel underneath is [async-channel]'s: waiting getters and putters
 /// are served first come, first served.
@@ -110,7 +110,8 @@ pub struct Queue<T> {
 struct Inner<T> {
     sender: Sender<T>,
     receiver: Receiver<T>,
-    tasks: Tasks,
+    /// Shared with every [`QueueItem`], so that a guard keeps no queued item alive.
+    tasks: Arc<Tasks>,
 }
 
 /// The count of unfinished items and the event `join` waits on.
@@ -214,10 +215,10 @@ impl<T> Queue<T> {
             inner: Arc::new(Inner {
                 sender,
                 receiver,
-                tasks: Tasks {
+                tasks: Arc::new(Tasks {
                     unfinished: AtomicUsize::new(0),
                     all_done: Event::new(),
-                },
+                }),
             }),
         }
     }
@@ -318,7 +319,7 @@ impl<T> Queue<T> {
     /// ```
     pub fn get(&self) -> Get<'_, T> {
         Get {
-            queue: &self.inner,
+            tasks: &self.inner.tasks,
             recv: self.inner.receiver.recv(),
         }
     }
@@ -343,7 +344,7 @@ impl<T> Queue<T> {
     /// ```
     pub fn try_get(&self) -> Result<QueueItem<T>, TryGetError> {
         match self.inner.receiver.try_recv() {
-            Ok(item) => Ok(QueueItem::new(item, &self.inner)),
+            Ok(item) => Ok(QueueItem::new(item, &self.inner.tasks)),
             Err(TryRecvError::Empty) => Err(TryGetError::Empty),
             Err(TryRecvError::Closed) => Err(TryGetError::Shutdown),
         }
@@ -601,7 +602,7 @@ pin_project! {
     /// Future for the [`Queue::get()`] method.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Get<'a, T> {
-        queue: &'a Arc<Inner<T>>,
+        tasks: &'a Arc<Tasks>,
         #[pin]
         recv: async_channel::Recv<'a, T>,
     }
@@ -613,7 +614,7 @@ impl<T> Future for Get<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         Poll::Ready(match ready!(this.recv.poll(cx)) {
-            Ok(item) => Ok(QueueItem::new(item, this.queue)),
+            Ok(item) => Ok(QueueItem::new(item, this.tasks)),
             Err(async_channel::RecvError) => Err(QueueShutdown),
         })
     }
@@ -684,23 +685,23 @@ impl fmt::Debug for Join<'_> {
 pub struct QueueItem<T> {
     // Declared first: dropped before the item is marked done.
     item: T,
-    done: Done<T>,
+    done: Done,
 }
 
 /// Marks one item of the queue done when dropped.
-struct Done<T>(Arc<Inner<T>>);
+struct Done(Arc<Tasks>);
 
-impl<T> Drop for Done<T> {
+impl Drop for Done {
     fn drop(&mut self) {
-        self.0.tasks.done();
+        self.0.done();
     }
 }
 
 impl<T> QueueItem<T> {
-    fn new(item: T, queue: &Arc<Inner<T>>) -> Self {
+    fn new(item: T, tasks: &Arc<Tasks>) -> Self {
         QueueItem {
             item,
-            done: Done(queue.clone()),
+            done: Done(tasks.clone()),
         }
     }
 
