@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -148,6 +149,49 @@ fn join_waits_until_every_guard_is_dropped() {
         };
         let (finished, ()) = (joined, consumer).gather().await;
         assert_eq!(finished, 5);
+    });
+}
+
+/// Records, when woken, whether the item had been dropped already.
+struct SeesDrop {
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+    at_wake: std::sync::Mutex<Option<bool>>,
+}
+
+impl std::task::Wake for SeesDrop {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        *self.at_wake.lock().unwrap() = Some(self.dropped.load(SeqCst));
+    }
+}
+
+#[test]
+fn an_item_is_dropped_before_it_is_marked_done() {
+    struct Flag(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, SeqCst);
+        }
+    }
+    matrix(|| async {
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let queue = Queue::unbounded();
+        queue.put(Flag(dropped.clone())).await.unwrap();
+        let item = queue.get().await.unwrap();
+        let sees = Arc::new(SeesDrop {
+            dropped,
+            at_wake: Default::default(),
+        });
+        let waker = std::task::Waker::from(sees.clone());
+        let mut join = pin!(queue.join());
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(join.as_mut().poll(&mut cx).is_pending());
+        drop(item);
+        assert_eq!(*sees.at_wake.lock().unwrap(), Some(true));
+        assert!(join.as_mut().poll(&mut cx).is_ready());
     });
 }
 
