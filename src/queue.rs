@@ -556,6 +556,16 @@ impl<T> fmt::Debug for Queue<T> {
 
 pin_project! {
     /// Future for the [`Queue::put()`] method.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::{Put, Queue};
+    ///
+    /// let queue = Queue::bounded(1);
+    /// let put: Put<'_, &str> = queue.put("job");
+    /// # futures_lite::future::block_on(put).unwrap();
+    /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Put<'a, T> {
         tasks: &'a Tasks,
@@ -600,6 +610,17 @@ impl<T> fmt::Debug for Put<'_, T> {
 
 pin_project! {
     /// Future for the [`Queue::get()`] method.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::{Get, Queue};
+    ///
+    /// let queue = Queue::unbounded();
+    /// queue.try_put(1).unwrap();
+    /// let get: Get<'_, i32> = queue.get();
+    /// # assert_eq!(*futures_lite::future::block_on(get).unwrap(), 1);
+    /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Get<'a, T> {
         tasks: &'a Arc<Tasks>,
@@ -627,6 +648,16 @@ impl<T> fmt::Debug for Get<'_, T> {
 }
 
 /// Future for the [`Queue::join()`] method.
+///
+/// # Examples
+///
+/// ```
+/// use aiokit::{Join, Queue};
+///
+/// let queue = Queue::<u8>::unbounded();
+/// let join: Join<'_> = queue.join();
+/// # futures_lite::future::block_on(join);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Join<'a> {
     tasks: &'a Tasks,
