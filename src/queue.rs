@@ -770,6 +770,13 @@ impl<T> DerefMut for QueueItem<T> {
     }
 }
 
+/// Displays the item.
+impl<T: fmt::Display> fmt::Display for QueueItem<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.item.fmt(f)
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for QueueItem<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("QueueItem").field(&self.item).finish()

@@ -653,6 +653,8 @@ fn handles_guards_and_futures_are_send_and_sync_when_items_are_send() {
     send_sync(&item);
     assert!(format!("{queue:?}").starts_with("Queue { len: 0, capacity: None"));
     assert_eq!(format!("{item:?}"), "QueueItem(\"\")");
+    queue.try_put(String::from("job")).unwrap();
+    assert_eq!(format!("{}", queue.try_get().unwrap()), "job");
 }
 
 /// An operation of the model test.
