@@ -34,15 +34,17 @@ use pin_project_lite::pin_project;
 ///   learn there is no more work, instead of a `None` sentinel per consumer or
 ///   cancelling them. [`shutdown_immediate`](Queue::shutdown_immediate) also
 ///   drops the queued items and marks them done, so `join` only waits for the
-///   guards still held. Every waiting `put`, `get` and `join` is woken.
+///   guards still held. Every waiting `put` and `get` wakes with its result;
+///   `join` resolves once the items left are done.
 ///
 /// `Queue` is a handle: clones share one queue, so give one to each producer
 /// and consumer (or share a `&Queue`). Dropping handles never shuts the queue
 /// down; the items still queued are dropped with the last handle (a
-/// [`QueueItem`] does not keep the queue alive). `Queue<T>` is `Send` and `Sync` when `T` is `Send`, so
-/// producers and consumers can run on different tasks, executors and threads.
-/// The channel underneath is [async-channel]'s: waiting getters and putters
-/// are served first come, first served.
+/// [`QueueItem`] does not keep the queue alive). `Queue<T>` is `Send` and
+/// `Sync` when `T` is `Send`, so producers and consumers can run on different
+/// tasks, executors and threads. The channel underneath is [async-channel]'s:
+/// waiting getters (and putters) are woken in the order they began to wait,
+/// though one arriving just then may take the item (or the room) first.
 ///
 /// | asyncio | aiokit |
 /// |---|---|
