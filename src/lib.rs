@@ -163,6 +163,8 @@ mod gather;
 mod group;
 mod paginate;
 mod panic;
+#[cfg(feature = "queue")]
+mod queue;
 mod race;
 mod settled;
 mod stream;
@@ -183,6 +185,11 @@ pub use crate::paginate::{
     OnRepeat, Page, PageError, Pages, Paginate, PaginateNumbered, paginate, paginate_numbered,
 };
 pub use crate::panic::Panic;
+#[cfg(feature = "queue")]
+#[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
+pub use crate::queue::{
+    Get, Join, Put, PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError,
+};
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 pub use crate::settled::{Failure, ResultOutput, Settled};
 pub use crate::stream::{
