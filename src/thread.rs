@@ -72,8 +72,8 @@ use crate::utils::semaphore::{Acquire, Semaphore};
 /// instead makes the cancelled caller wait. To tell the closure to stop, use
 /// [`to_thread_cancellable()`].
 ///
-/// No drop stops or retires a pool thread: the thread that ran an abandoned
-/// closure goes back to the pool, idle, like any other (see above).
+/// A drop never interrupts a closure or stops a pool thread: the thread that
+/// runs an abandoned closure finishes it, then serves the pool like any other.
 ///
 /// # Panics
 ///

@@ -233,9 +233,9 @@ impl From<Elapsed> for std::io::Error {
 /// that is ready on its first poll costs no clock read and no timer. (This
 /// differs from [`sleep()`], whose deadline is fixed when it is made, like
 /// `setTimeout`; the rules shared by every deadline are listed on
-/// [`Timeout`].) For a deadline fixed at a given
-/// instant, use [`timeout_at()`]. A `duration` so large that the deadline
-/// would overflow [`Instant`] (such as [`Duration::MAX`]) means no deadline.
+/// [`Timeout`].) For a deadline fixed at a given instant, use
+/// [`timeout_at()`]. A `duration` so large that the deadline would overflow
+/// [`Instant`] (such as [`Duration::MAX`]) means no deadline.
 ///
 /// The future is polled before the timer on every poll, so a future that is
 /// ready when the deadline passes wins. `timeout(Duration::ZERO, fut)` polls

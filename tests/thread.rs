@@ -542,6 +542,67 @@ fn caller_dropped_right_after_being_handed_a_slot_passes_it_on() {
 }
 
 #[test]
+fn cancellable_calls_dropped_before_their_slot_never_run() {
+    matrix(|| async {
+        let limiter = ThreadLimiter::new(1);
+        let gate = Gate::default();
+        let g = gate.clone();
+        let mut blocker = limiter.run(move || g.wait());
+        let (w1, w2) = (CountingWaker::new(), CountingWaker::new());
+        assert!(poll_once(&mut blocker, &w1).is_pending());
+
+        let ran = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
+        let call = || {
+            let (ran, guard) = (ran.clone(), drops.guard());
+            limiter.run_cancellable(move |_: CancelToken| {
+                let _guard = guard;
+                ran.fetch_add(1, SeqCst);
+            })
+        };
+        let (mut queued, mut granted, mut last) = (call(), call(), call());
+        assert!(poll_once(&mut queued, &w1).is_pending());
+        assert!(poll_once(&mut granted, &w1).is_pending());
+        assert!(poll_once(&mut last, &w2).is_pending());
+        // Dropped while queued.
+        drop(queued);
+        assert_eq!((drops.get(), limiter.waiting()), (1, 2));
+        gate.open();
+        blocker.await;
+        // `granted` now holds the slot without having taken it.
+        drop(granted);
+        assert_eq!(drops.get(), 2);
+        assert!(w2.count() >= 1, "the slot passed to the next caller");
+        last.await;
+        assert_eq!(ran.load(SeqCst), 1, "only the call still awaited ran");
+        assert_eq!((limiter.in_use(), limiter.waiting()), (0, 0));
+    });
+}
+
+#[test]
+fn dropping_the_limiter_handle_leaves_its_calls_working() {
+    matrix(|| async {
+        let limiter = ThreadLimiter::new(2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let calls: Vec<_> = (0..8)
+            .map(|i| {
+                let (running, peak) = (running.clone(), peak.clone());
+                limiter.run(move || {
+                    peak.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                    std::thread::sleep(Duration::from_millis(2));
+                    running.fetch_sub(1, SeqCst);
+                    i
+                })
+            })
+            .collect();
+        drop(limiter);
+        assert_eq!(aiokit::gather(calls).await, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(peak.load(SeqCst) <= 2, "the limit still held");
+    });
+}
+
+#[test]
 fn slot_is_held_until_an_abandoned_closure_ends() {
     matrix(|| async {
         let limiter = ThreadLimiter::new(1);
