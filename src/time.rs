@@ -458,6 +458,11 @@ impl<F> Timeout<F> {
     /// future one more time). Before the first poll, it replaces a relative
     /// deadline that has not started. After an `Err(Elapsed)`, a later
     /// deadline lets the `Timeout` be polled again and wait until then.
+    /// One exception: a `Timeout` that had no deadline at all when it was last
+    /// polled (an overflowing duration, or `reschedule(None)` before its
+    /// first pending poll) registered no timer, so no waker is known; a
+    /// deadline set on it is watched from its next poll, which comes when
+    /// the future wakes the task or the task polls it again.
     ///
     /// # Examples
     ///
