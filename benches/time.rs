@@ -5,8 +5,10 @@
 //! precision, beside async-io, tokio and futures-timer in the same run.
 //!
 //! `cargo bench --bench time`. Besides the criterion groups, the run prints
-//! two reports: memory per pending timeout, and the overshoot of a 10 ms
-//! sleep under several executors.
+//! three reports: memory per pending timeout, the overshoot of a 10 ms sleep
+//! under several executors, and `time/paired_ready`, the ready path of
+//! `aiokit::timeout` against a hand-written lazy wrapper in alternating
+//! rounds (`cargo bench --bench time -- paired` runs it alone).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{Future, pending, ready};
@@ -57,6 +59,43 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+pin_project_lite::pin_project! {
+    /// The anchor for aiokit's ready path: a hand-written timeout whose
+    /// relative deadline starts at the first pending poll, holding an
+    /// `Option<Timer>` that is created only then.
+    struct LazyTimeout<F> {
+        #[pin]
+        future: F,
+        duration: Duration,
+        timer: Option<Timer>,
+    }
+}
+
+fn lazy_timeout<F: Future>(duration: Duration, future: F) -> LazyTimeout<F> {
+    LazyTimeout {
+        future,
+        duration,
+        timer: None,
+    }
+}
+
+impl<F: Future> Future for LazyTimeout<F> {
+    type Output = Result<F::Output, aiokit::Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        if let std::task::Poll::Ready(output) = this.future.poll(cx) {
+            return std::task::Poll::Ready(Ok(output));
+        }
+        let duration = *this.duration;
+        let timer = this.timer.get_or_insert_with(|| Timer::after(duration));
+        match Pin::new(timer).poll(cx) {
+            std::task::Poll::Ready(_) => std::task::Poll::Ready(Err(aiokit::Elapsed::new())),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
 /// 1,000,000 immediately ready futures awaited one after another: the time
 /// per iteration in ms is the cost per call in ns.
 fn ready_path(c: &mut Criterion) {
@@ -84,6 +123,17 @@ fn ready_path(c: &mut Criterion) {
                 let mut sum = 0u64;
                 for i in 0..READY {
                     sum += aiokit::timeout(LONG, ready(black_box(i))).await.unwrap();
+                }
+                sum
+            })
+        })
+    });
+    group.bench_function("hand-written lazy Option<Timer>", |b| {
+        b.iter(|| {
+            futures_lite::future::block_on(async {
+                let mut sum = 0u64;
+                for i in 0..READY {
+                    sum += lazy_timeout(LONG, ready(black_box(i))).await.unwrap();
                 }
                 sum
             })
@@ -262,6 +312,57 @@ fn memory_report() {
     );
 }
 
+/// The ready path of `aiokit::timeout` against the hand-written lazy
+/// wrapper, alternating which goes first in each round so both see the same
+/// load: the median of the per-round ratios is steadier than two criterion
+/// figures taken seconds apart on a shared machine.
+fn paired_ready_report() {
+    const ROUNDS: usize = 200;
+    const CALLS: u64 = 100_000;
+    fn per_call(aiokit: bool) -> f64 {
+        let start = Instant::now();
+        let sum = futures_lite::future::block_on(async {
+            let mut sum = 0u64;
+            for i in 0..CALLS {
+                sum += if aiokit {
+                    aiokit::timeout(LONG, ready(black_box(i))).await.unwrap()
+                } else {
+                    lazy_timeout(LONG, ready(black_box(i))).await.unwrap()
+                };
+            }
+            sum
+        });
+        black_box(sum);
+        start.elapsed().as_secs_f64() * 1e9 / CALLS as f64
+    }
+    let (mut ours, mut anchor, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (a, h) = if round % 2 == 0 {
+            let a = per_call(true);
+            (a, per_call(false))
+        } else {
+            let h = per_call(false);
+            (per_call(true), h)
+        };
+        ratios.push(a / h);
+        ours.push(a);
+        anchor.push(h);
+    }
+    for v in [&mut ours, &mut anchor, &mut ratios] {
+        v.sort_by(f64::total_cmp);
+    }
+    println!(
+        "\ntime/paired_ready ({ROUNDS} rounds x {CALLS} ready futures, alternating): \
+         aiokit::timeout median {:.2} ns, hand-written lazy Option<Timer> median {:.2} ns, \
+         median ratio {:.3} (p10 {:.3}, p90 {:.3})",
+        ours[ROUNDS / 2],
+        anchor[ROUNDS / 2],
+        ratios[ROUNDS / 2],
+        ratios[ROUNDS / 10],
+        ratios[ROUNDS * 9 / 10],
+    );
+}
+
 /// Overshoot of 100 sequential 10 ms sleeps under each executor.
 fn precision_report() {
     const SLEEPS: usize = 100;
@@ -328,8 +429,21 @@ criterion_group!(benches, ready_path, pending_timeouts);
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     if std::env::args().any(|arg| arg == "--bench") {
-        memory_report();
-        precision_report();
+        let filter: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        if filter.is_empty() {
+            memory_report();
+            precision_report();
+        }
+        if filter.is_empty()
+            || filter
+                .iter()
+                .any(|f| "time/paired_ready".contains(f.as_str()))
+        {
+            paired_ready_report();
+        }
     }
     benches();
     Criterion::default().configure_from_args().final_summary();

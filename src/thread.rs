@@ -5,14 +5,14 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use blocking::Task;
 use futures_core::FusedFuture;
 
-use crate::utils::semaphore::{Acquire, Permit, Semaphore};
+use crate::utils::semaphore::{Acquire, Semaphore};
 
 /// Runs the blocking closure `f` on a thread pool and resolves to its return
 /// value, like `asyncio.to_thread(f)` or `trio.to_thread.run_sync(f)`.
@@ -33,37 +33,47 @@ use crate::utils::semaphore::{Acquire, Permit, Semaphore};
 /// `to_thread` calls reports it as [`Settled::Panicked`](crate::Settled)
 /// with its message. The pool thread survives the panic.
 ///
-/// To bound how many closures run at once (the pool itself grows up to 500
-/// threads), use a [`ThreadLimiter`]. For a closure that should stop early
-/// when its caller goes away, use [`to_thread_cancellable()`].
+/// The returned [`ToThread<T>`] names only the output type (the closure is
+/// boxed once, when the future is made), so it can be stored in a struct
+/// field or returned from a function.
+///
+/// To bound how many closures run at once (the pool itself grows up to its
+/// own large thread cap), use a [`ThreadLimiter`]. For a closure that should
+/// stop early when its caller goes away, use [`to_thread_cancellable()`].
+///
+/// # Idle threads
+///
+/// The pool starts threads on demand and keeps finished ones idle for reuse;
+/// whether and when it retires them is the `blocking` crate's policy, which
+/// changed between releases: 1.6 retires a thread after a short idle time,
+/// while 1.7.0 (what Cargo picks for aiokit's `blocking = "1.6"`
+/// requirement today) keeps idle threads below its thread cap alive. The
+/// counts measured after a burst are in the repository's
+/// [BENCHMARKS.md](https://github.com/aiokit/aiokit/blob/main/BENCHMARKS.md#thread)
+/// (`cargo run --release --example idle_threads`). An idle thread keeps its
+/// stack and wakes now and then to look for work. aiokit keeps accepting
+/// both versions; if the parked threads matter to you, pin
+/// `blocking = "~1.6"` in your application, or cap the pool with
+/// `blocking::set_max_blocking_threads(n)` (1.7), which bounds both the
+/// threads running and the threads kept.
 ///
 /// # Cancellation
 ///
 /// Dropping the `ToThread` before the closure has started means it never
-/// runs: never polled, waiting for a [`ThreadLimiter`] slot (the closure is
-/// dropped at once), or still queued in a saturated pool (the pool drops it
-/// when a thread reaches it). Dropping it
-/// while the closure is running does **not** stop the closure (a thread cannot
-/// be interrupted): it runs to the end on its pool thread and its return value
-/// is dropped there. asyncio behaves the same way (cancelling or timing out a
-/// `to_thread` await leaves the thread running); trio's default instead makes
-/// the cancelled caller wait. To tell the closure to stop, use
+/// runs, and the closure is dropped: never polled (dropped with the future),
+/// waiting for a [`ThreadLimiter`] slot (dropped with the future; its place
+/// in the queue, or a slot just granted to it, passes to the next caller), or
+/// still queued in a saturated pool (the pool drops it when a thread reaches
+/// it). Dropping it while the closure is running does **not** stop the
+/// closure (a thread cannot be interrupted): it runs to the end on its pool
+/// thread, its return value is dropped there, and a [`ThreadLimiter`] slot it
+/// holds is freed only then. asyncio behaves the same way (cancelling or
+/// timing out a `to_thread` await leaves the thread running); trio's default
+/// instead makes the cancelled caller wait. To tell the closure to stop, use
 /// [`to_thread_cancellable()`].
 ///
-/// # Idle threads
-///
-/// The pool starts threads on demand and, in `blocking` 1.6, retires a thread
-/// after 500 ms idle. `blocking` 1.7.0 (the newest release, and what Cargo
-/// picks for aiokit's `blocking = "1.6"` requirement) no longer retires idle
-/// threads below its limit of 500: measured after a burst of 64 calls that
-/// each block for 50 ms, the process keeps 64 extra idle threads at 1, 3 and
-/// 6 s, where 1.6.2 is back to zero extra threads at 1 s (numbers in
-/// BENCHMARKS.md, `cargo run --release --example idle_threads`). Each idle
-/// thread keeps its stack and wakes every 500 ms to look for work. aiokit keeps
-/// accepting both versions; if the parked threads matter to you, pin
-/// `blocking = "~1.6"` in your application, or cap the pool with
-/// `blocking::set_max_blocking_threads(n)` (1.7), which bounds both the
-/// threads running and the threads kept.
+/// A drop never interrupts a closure or stops a pool thread: the thread that
+/// runs an abandoned closure finishes it, then serves the pool like any other.
 ///
 /// # Panics
 ///
@@ -98,13 +108,13 @@ use crate::utils::semaphore::{Acquire, Permit, Semaphore};
 #[doc(alias = "spawn_blocking")]
 #[doc(alias = "unblock")]
 #[doc(alias = "run_in_executor")]
-pub fn to_thread<F, T>(f: F) -> ToThread<F, T>
+pub fn to_thread<F, T>(f: F) -> ToThread<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     ToThread {
-        job: Job::new(f, None),
+        job: Job::new(Box::new(f), None),
     }
 }
 
@@ -135,10 +145,13 @@ where
 ///
 /// # Cancellation
 ///
-/// Dropping the future before the closure starts: the closure never runs.
-/// Dropping it while the closure runs: the token is cancelled and the
-/// closure's return value is dropped on its pool thread. Dropping it after it
-/// completed does not touch the token.
+/// Dropping the future before the closure starts (never polled, queued for
+/// a [`ThreadLimiter`] slot or just granted one, or queued in a saturated
+/// pool): the closure never runs and is dropped, as for [`to_thread()`].
+/// Dropping it while the closure runs: the token is cancelled, the closure
+/// goes on until it next checks the token (or to its end), and its return
+/// value is dropped on its pool thread; a [`ThreadLimiter`] slot is freed
+/// when it returns. Dropping it after it completed does not touch the token.
 ///
 /// # Panics
 ///
@@ -171,78 +184,113 @@ where
 /// assert!(stopped_rx.recv().unwrap() > 0);
 /// # });
 /// ```
-pub fn to_thread_cancellable<F, T>(f: F) -> ToThreadCancellable<F, T>
+pub fn to_thread_cancellable<F, T>(f: F) -> ToThreadCancellable<T>
 where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    ToThreadCancellable {
-        job: Job::new(f, None),
-        token: CancelToken::new(),
-    }
+    cancellable(f, None)
 }
 
-/// The state shared by both futures: the closure until it is started (after
-/// the limiter's permit, if any), then the pool's task.
-struct Job<F, T> {
-    f: Option<F>,
-    acquire: Option<Acquire>,
-    task: Option<Task<T>>,
+/// A closure for the pool, boxed once so the futures' types do not carry
+/// it. The `Mutex` is never locked (the closure is only reached through
+/// `&mut` or by value); it keeps the futures `Sync` without requiring the
+/// closure to be.
+type Closure<T> = Mutex<Box<dyn FnOnce() -> T + Send>>;
+
+/// The state shared by both futures.
+enum Job<T> {
+    /// Not started: waiting for its first poll, or for a limiter's slot
+    /// (`acquire` is `Some` with a limiter).
+    Idle {
+        f: Closure<T>,
+        acquire: Option<Acquire>,
+    },
+    /// Handed to the pool: the closure is queued or running there.
+    Running(Task<T>),
+    /// The output was returned.
+    Done,
 }
 
-impl<F, T> Job<F, T> {
-    fn new(f: F, limiter: Option<&ThreadLimiter>) -> Self {
-        Self {
-            f: Some(f),
+impl<T: Send + 'static> Job<T> {
+    fn new(f: Box<dyn FnOnce() -> T + Send>, limiter: Option<&ThreadLimiter>) -> Self {
+        Job::Idle {
+            f: Mutex::new(f),
             acquire: limiter.map(|l| l.semaphore.acquire()),
-            task: None,
         }
     }
 
-    /// Whether the closure still has to start, is started, or is done.
-    fn state(&self) -> &'static str {
-        match (&self.f, &self.acquire, &self.task) {
-            (Some(_), Some(a), _) if a.is_queued() => "waiting for the limiter",
-            (Some(_), _, _) => "not started",
-            (None, _, Some(_)) => "running",
-            (None, _, None) => "done",
+    fn poll(&mut self, cx: &mut Context<'_>, name: &str) -> Poll<T> {
+        loop {
+            match self {
+                Job::Idle { acquire, .. } => {
+                    let permit = match acquire {
+                        Some(acquire) => Some(ready!(Pin::new(acquire).poll(cx))),
+                        None => None,
+                    };
+                    let Job::Idle { f, .. } = std::mem::replace(self, Job::Done) else {
+                        unreachable!("matched above")
+                    };
+                    let f = f.into_inner().unwrap_or_else(PoisonError::into_inner);
+                    *self = Job::Running(match permit {
+                        None => blocking::unblock(f),
+                        Some(permit) => blocking::unblock(move || {
+                            // Released when `f` returns or unwinds, on the
+                            // pool thread.
+                            let _permit = permit;
+                            f()
+                        }),
+                    });
+                }
+                Job::Running(task) => {
+                    let value = ready!(Pin::new(task).poll(cx));
+                    *self = Job::Done;
+                    return Poll::Ready(value);
+                }
+                Job::Done => panic!("`{name}` polled after completion"),
+            }
         }
     }
+}
 
+impl<T> Job<T> {
     fn is_done(&self) -> bool {
-        self.f.is_none() && self.task.is_none()
+        matches!(self, Job::Done)
     }
 
-    fn poll_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        name: &str,
-        start: impl FnOnce(F, Option<Permit>) -> Task<T>,
-    ) -> Poll<T> {
-        if self.task.is_none() {
-            let permit = match &mut self.acquire {
-                Some(acquire) => Some(ready!(Pin::new(acquire).poll(cx))),
-                None => None,
-            };
-            self.acquire = None;
-            let Some(f) = self.f.take() else {
-                panic!("`{name}` polled after completion")
-            };
-            self.task = Some(start(f, permit));
-        }
-        let task = self.task.as_mut().expect("started above");
-        let value = ready!(Pin::new(task).poll(cx));
-        self.task = None;
-        Poll::Ready(value)
+    fn is_running(&self) -> bool {
+        matches!(self, Job::Running(_))
+    }
+}
+
+impl<T> fmt::Debug for Job<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Job::Idle {
+                acquire: Some(acquire),
+                ..
+            } if acquire.is_queued() => "WaitingForLimiter",
+            Job::Idle { .. } => "NotStarted",
+            Job::Running(_) => "Running",
+            Job::Done => "Done",
+        })
     }
 }
 
 /// Future for the [`to_thread()`] function and the [`ThreadLimiter::run`]
 /// method.
 ///
-/// It resolves to the closure's return value. `F` is the closure's type; to
-/// store a `ToThread` in a field, box the closure:
-/// `ToThread<Box<dyn FnOnce() -> T + Send>, T>`.
+/// It resolves to the closure's return value. Its type names only the
+/// output, like `blocking::Task<T>` or tokio's `JoinHandle<T>`: the closure
+/// is boxed once, when the future is made, so a `ToThread<T>` can be stored
+/// in a struct field or returned from a function. It is `Send`, `Sync` and
+/// `Unpin` when `T` is `Send`.
+///
+/// # Cancellation
+///
+/// See [`to_thread()`]: dropped before its closure started, the closure
+/// never runs; dropped while it runs, the closure finishes on its pool
+/// thread and its return value is dropped there.
 ///
 /// # Examples
 ///
@@ -250,57 +298,44 @@ impl<F, T> Job<F, T> {
 /// use aiokit::ToThread;
 ///
 /// struct Loader {
-///     pending: ToThread<Box<dyn FnOnce() -> String + Send>, String>,
+///     pending: ToThread<String>,
+/// }
+///
+/// fn load(path: &'static str) -> ToThread<String> {
+///     aiokit::to_thread(move || format!("contents of {path}"))
 /// }
 ///
 /// # futures_lite::future::block_on(async {
-/// let loader = Loader { pending: aiokit::to_thread(Box::new(|| "config".to_string())) };
-/// assert_eq!(loader.pending.await, "config");
+/// let loader = Loader { pending: load("config.toml") };
+/// assert_eq!(loader.pending.await, "contents of config.toml");
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ToThread<F, T> {
-    job: Job<F, T>,
+pub struct ToThread<T> {
+    job: Job<T>,
 }
 
-// The closure is moved, never pinned; the task handle is `Unpin`.
-impl<F, T> Unpin for ToThread<F, T> {}
+// Nothing is pinned: the closure is moved, and the task handle is `Unpin`.
+impl<T> Unpin for ToThread<T> {}
 
-impl<F, T> Future for ToThread<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
+impl<T: Send + 'static> Future for ToThread<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.get_mut()
-            .job
-            .poll_with(cx, "ToThread", |f, permit| match permit {
-                None => blocking::unblock(f),
-                Some(permit) => blocking::unblock(move || {
-                    // Released when `f` returns or unwinds, on the pool thread.
-                    let _permit = permit;
-                    f()
-                }),
-            })
+        self.get_mut().job.poll(cx, "ToThread")
     }
 }
 
-impl<F, T> FusedFuture for ToThread<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
+impl<T: Send + 'static> FusedFuture for ToThread<T> {
     fn is_terminated(&self) -> bool {
         self.job.is_done()
     }
 }
 
-impl<F, T> fmt::Debug for ToThread<F, T> {
+impl<T> fmt::Debug for ToThread<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToThread")
-            .field("state", &self.job.state())
+            .field("state", &self.job)
             .finish_non_exhaustive()
     }
 }
@@ -308,25 +343,39 @@ impl<F, T> fmt::Debug for ToThread<F, T> {
 /// Future for the [`to_thread_cancellable()`] function and the
 /// [`ThreadLimiter::run_cancellable`] method.
 ///
-/// Dropping it before it completes cancels the closure's [`CancelToken`].
+/// Like [`ToThread<T>`], its type names only the output (the closure is
+/// boxed once), so it can be stored in a struct field or returned.
+///
+/// # Cancellation
+///
+/// Dropping it before its closure started: the closure never runs. Dropping
+/// it while the closure runs cancels the closure's [`CancelToken`]; the
+/// closure's return value is dropped on its pool thread. Dropping it after
+/// it completed does not touch the token.
 ///
 /// # Examples
 ///
 /// ```
+/// use aiokit::ToThreadCancellable;
+///
+/// struct Search {
+///     job: ToThreadCancellable<bool>,
+/// }
+///
 /// # futures_lite::future::block_on(async {
-/// let job = aiokit::to_thread_cancellable(|token| token.is_cancelled());
-/// assert!(!job.await, "not cancelled while awaited");
+/// let search = Search { job: aiokit::to_thread_cancellable(|token| token.is_cancelled()) };
+/// assert!(!search.job.await, "not cancelled while awaited");
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ToThreadCancellable<F, T> {
-    job: Job<F, T>,
+pub struct ToThreadCancellable<T> {
+    job: Job<T>,
     token: CancelToken,
 }
 
-impl<F, T> Unpin for ToThreadCancellable<F, T> {}
+impl<T> Unpin for ToThreadCancellable<T> {}
 
-impl<F, T> ToThreadCancellable<F, T> {
+impl<T> ToThreadCancellable<T> {
     /// Cancels the closure's [`CancelToken`] without dropping the future, so
     /// the caller can keep awaiting it and get what the closure returns after
     /// it stops: trio's default "wait for the thread" cancellation.
@@ -366,51 +415,49 @@ impl<F, T> ToThreadCancellable<F, T> {
     }
 }
 
-impl<F, T> Future for ToThreadCancellable<F, T>
-where
-    F: FnOnce(CancelToken) -> T + Send + 'static,
-    T: Send + 'static,
-{
+impl<T: Send + 'static> Future for ToThreadCancellable<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let this = self.get_mut();
-        let token = &this.token;
-        this.job.poll_with(cx, "ToThreadCancellable", |f, permit| {
-            let token = token.clone();
-            blocking::unblock(move || {
-                let _permit = permit;
-                f(token)
-            })
-        })
+        self.get_mut().job.poll(cx, "ToThreadCancellable")
     }
 }
 
-impl<F, T> Drop for ToThreadCancellable<F, T> {
+impl<T> Drop for ToThreadCancellable<T> {
     fn drop(&mut self) {
-        // Only a closure that is running (or about to run) can observe it.
-        if self.job.task.is_some() {
+        // Only a closure that is queued in the pool or running can observe it.
+        if self.job.is_running() {
             self.token.cancel();
         }
     }
 }
 
-impl<F, T> FusedFuture for ToThreadCancellable<F, T>
-where
-    F: FnOnce(CancelToken) -> T + Send + 'static,
-    T: Send + 'static,
-{
+impl<T: Send + 'static> FusedFuture for ToThreadCancellable<T> {
     fn is_terminated(&self) -> bool {
         self.job.is_done()
     }
 }
 
-impl<F, T> fmt::Debug for ToThreadCancellable<F, T> {
+impl<T> fmt::Debug for ToThreadCancellable<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToThreadCancellable")
-            .field("state", &self.job.state())
+            .field("state", &self.job)
             .field("cancelled", &self.token.is_cancelled())
             .finish_non_exhaustive()
+    }
+}
+
+/// Boxes `f` for a [`ToThreadCancellable`] with a fresh token.
+fn cancellable<F, T>(f: F, limiter: Option<&ThreadLimiter>) -> ToThreadCancellable<T>
+where
+    F: FnOnce(CancelToken) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let token = CancelToken::new();
+    let seen = token.clone();
+    ToThreadCancellable {
+        job: Job::new(Box::new(move || f(seen)), limiter),
+        token,
     }
 }
 
@@ -488,8 +535,8 @@ impl fmt::Debug for CancelToken {
 /// A `ThreadLimiter` is a cheap handle: clones share the same limit, so one
 /// limiter can guard a resource (a database file, a CPU-heavy library, a
 /// rate-limited device) across every task of a program. The thread pool
-/// itself grows up to 500 threads; a limiter keeps a burst of calls from
-/// taking that many.
+/// itself grows up to its own large thread cap; a limiter keeps a burst of
+/// calls from taking that many threads.
 ///
 /// - A caller waits **asynchronously** for its turn and holds no thread while
 ///   it waits: its closure is handed to the pool only once a slot is free.
@@ -503,19 +550,33 @@ impl fmt::Debug for CancelToken {
 ///
 /// # Cancellation
 ///
-/// Dropping a future that is still waiting for its turn removes it from the
-/// queue (its closure never runs); if it had just been handed a slot, the slot
-/// passes to the next waiter. No slot is lost and no waiter is left asleep.
+/// What dropping a future of [`run`](ThreadLimiter::run) or
+/// [`run_cancellable`](ThreadLimiter::run_cancellable) does, by the point it
+/// has reached:
+///
+/// - **Queued** (polled, waiting for a slot): it leaves the queue and its
+///   closure is dropped without running; the callers behind it move up.
+/// - **Just granted** (a release handed it the slot, but it has not been
+///   polled since): the slot passes straight to the next waiter, which is
+///   woken. No slot is lost and no waiter is left asleep.
+/// - **Running**: the closure keeps its slot until it returns or panics (for
+///   `run_cancellable`, its token is cancelled first), so the limit always
+///   counts threads, not awaiting tasks.
+///
+/// Dropping the `ThreadLimiter` handle itself changes nothing: the futures
+/// it made keep their own handle to the shared limit.
 ///
 /// # Panics
 ///
-/// [`ThreadLimiter::new`] panics if `limit` is 0.
+/// [`ThreadLimiter::new`] panics if `limit` is 0. Any other `limit`, up to
+/// `usize::MAX`, is honoured (a limit above the pool's own cap just leaves
+/// the cap in charge).
 ///
 /// # Examples
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-/// use std::sync::Arc;
+/// use std::sync::{Arc, Mutex, PoisonError};
 ///
 /// # futures_lite::future::block_on(async {
 /// let db = aiokit::ThreadLimiter::new(2);
@@ -542,9 +603,13 @@ pub struct ThreadLimiter {
 impl ThreadLimiter {
     /// A limiter that lets at most `limit` closures run at once.
     ///
+    /// Any `limit` from 1 to `usize::MAX` is accepted; the limiter keeps only
+    /// a counter, so a huge limit allocates nothing.
+    ///
     /// # Panics
     ///
-    /// If `limit` is 0: no closure could ever run.
+    /// If `limit` is 0 (no closure could ever run), with a message naming
+    /// `aiokit::ThreadLimiter::new`.
     ///
     /// # Examples
     ///
@@ -583,13 +648,13 @@ impl ThreadLimiter {
     /// assert_eq!((a, b).gather().await, ("first", 2));
     /// # });
     /// ```
-    pub fn run<F, T>(&self, f: F) -> ToThread<F, T>
+    pub fn run<F, T>(&self, f: F) -> ToThread<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         ToThread {
-            job: Job::new(f, Some(self)),
+            job: Job::new(Box::new(f), Some(self)),
         }
     }
 
@@ -605,15 +670,12 @@ impl ThreadLimiter {
     /// assert_eq!(n, 7);
     /// # });
     /// ```
-    pub fn run_cancellable<F, T>(&self, f: F) -> ToThreadCancellable<F, T>
+    pub fn run_cancellable<F, T>(&self, f: F) -> ToThreadCancellable<T>
     where
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        ToThreadCancellable {
-            job: Job::new(f, Some(self)),
-            token: CancelToken::new(),
-        }
+        cancellable(f, Some(self))
     }
 
     /// The most closures this limiter lets run at once.

@@ -1,42 +1,9 @@
 //! Deadlines and sleeping: [`timeout()`], [`timeout_at()`], [`sleep()`],
 //! [`sleep_until()`], and per-item timeouts for streams
-//! ([`TimeoutStreamExt::timeout_each`]).
+//! ([`TimeoutStreamExt::timeout_each`]), on [`async_io::Timer`].
 //!
-//! Everything here runs on [`async_io::Timer`], so it works under any
-//! executor (see the `# Timers` section of [`timeout()`]). The rules shared by every type of this module:
-//!
-//! - **The inner future is polled before the timer, on every poll.** A future
-//!   that is ready when the deadline passes wins: you get its output, never a
-//!   timeout thrown over a finished result. An already-expired deadline still
-//!   polls the future once and returns `Ok` if it is ready then.
-//! - **Nothing is paid on the ready path.** A future that completes on its
-//!   first poll never reads the clock and never registers a timer.
-//! - **A relative deadline starts counting at the first poll** that finds the
-//!   future pending, not when the `Timeout` or `Sleep` value is created.
-//!   Rust futures are lazy, and so is their clock. Absolute deadlines
-//!   ([`timeout_at()`], [`sleep_until()`]) are what they say.
-//! - **Too large means never.** A `Duration` whose deadline would overflow
-//!   [`Instant`] (such as [`Duration::MAX`]) means "no deadline": no timer is
-//!   registered and the future is simply awaited. A far-future `Instant` is
-//!   registered as given, and is never reached.
-//!
-//! # Examples
-//!
-//! ```
-//! use std::time::Duration;
-//! use aiokit::{Elapsed, TimeoutExt};
-//!
-//! # futures_lite::future::block_on(async {
-//! async fn fetch() -> &'static str {
-//!     aiokit::sleep(Duration::from_millis(5)).await;
-//!     "page"
-//! }
-//!
-//! assert_eq!(fetch().timeout(Duration::from_secs(5)).await, Ok("page"));
-//! let slow = aiokit::sleep(Duration::from_secs(5));
-//! assert_eq!(aiokit::timeout(Duration::from_millis(5), slow).await, Err(Elapsed::new()));
-//! # });
-//! ```
+//! The rules every type here follows are documented for users on
+//! [`Timeout`] (this module is private, so its docs never render).
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -50,19 +17,21 @@ use pin_project_lite::pin_project;
 
 /// The deadline half of [`Timeout`], [`Sleep`] and [`TimeoutEach`].
 ///
-/// The timer is `Timer::never()` (no clock read, no registration) until the
-/// first poll that needs it; async-io registers it lazily on its own first
-/// poll, so a deadline that has already passed is never registered either.
+/// The timer is created by the first poll that has to wait for it, so a
+/// future that is ready at once never builds, registers or drops one, and
+/// the ready path of a relative deadline never reads the clock either.
+/// Invariant: while the state is `At(at)` and the timer exists, the timer is
+/// set to `at`.
 struct Alarm {
     state: State,
-    timer: Timer,
+    timer: Option<Timer>,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum State {
     /// Relative deadline; the clock has not started.
     After(Duration),
-    /// The timer is set to this instant (registered on its first poll).
+    /// The deadline is this instant (the timer, once made, is set to it).
     At(Instant),
     /// The deadline has passed (the timer fired).
     Fired(Instant),
@@ -71,17 +40,32 @@ enum State {
 }
 
 impl Alarm {
+    /// A deadline `duration` after the first poll that needs it.
+    #[inline]
     fn after(duration: Duration) -> Self {
         Self {
             state: State::After(duration),
-            timer: Timer::never(),
+            timer: None,
         }
     }
 
+    /// A deadline `duration` from now (one clock read).
+    #[inline]
+    fn from_now(duration: Duration) -> Self {
+        match Instant::now().checked_add(duration) {
+            Some(at) => Self::at(at),
+            None => Self {
+                state: State::Never,
+                timer: None,
+            },
+        }
+    }
+
+    #[inline]
     fn at(deadline: Instant) -> Self {
         Self {
             state: State::At(deadline),
-            timer: Timer::at(deadline),
+            timer: None,
         }
     }
 
@@ -94,15 +78,19 @@ impl Alarm {
 
     fn set(&mut self, deadline: Option<Instant>) {
         match deadline {
-            // Re-registers at once with the last waker if the timer was
-            // registered, so an earlier deadline still wakes the task.
             Some(at) => {
                 self.state = State::At(at);
-                self.timer.set_at(at);
+                // Re-registers at once with the last waker if the timer was
+                // registered, so an earlier deadline still wakes the task.
+                if let Some(timer) = &mut self.timer {
+                    timer.set_at(at);
+                }
             }
             None => {
                 self.state = State::Never;
-                self.timer.clear();
+                if let Some(timer) = &mut self.timer {
+                    timer.clear();
+                }
             }
         }
     }
@@ -113,8 +101,10 @@ impl Alarm {
             return;
         }
         self.state = State::After(duration);
-        // Deregisters only if it was registered.
-        self.timer.clear();
+        if let Some(timer) = &mut self.timer {
+            // Deregisters only if it was registered.
+            timer.clear();
+        }
     }
 
     /// Starts the clock if needed and polls the timer.
@@ -126,7 +116,9 @@ impl Alarm {
             State::After(duration) => match Instant::now().checked_add(duration) {
                 Some(at) => {
                     self.state = State::At(at);
-                    self.timer.set_at(at);
+                    if let Some(timer) = &mut self.timer {
+                        timer.set_at(at);
+                    }
                     at
                 }
                 None => {
@@ -135,7 +127,8 @@ impl Alarm {
                 }
             },
         };
-        match Pin::new(&mut self.timer).poll(cx) {
+        let timer = self.timer.get_or_insert_with(|| Timer::at(at));
+        match Pin::new(timer).poll(cx) {
             Poll::Ready(_) => {
                 self.state = State::Fired(at);
                 Poll::Ready(())
@@ -237,10 +230,12 @@ impl From<Elapsed> for std::io::Error {
 /// first poll polls the future, and only if it is not ready reads the clock
 /// and sets the deadline to that instant plus `duration`. Creating a
 /// `Timeout` and awaiting it later does not eat into its time; and a future
-/// that is ready on its first poll costs no clock read and no timer (a few
-/// nanoseconds over awaiting it bare). For a deadline fixed at a given
-/// instant, use [`timeout_at()`]. A `duration` so large that the deadline
-/// would overflow [`Instant`] (such as [`Duration::MAX`]) means no deadline.
+/// that is ready on its first poll costs no clock read and no timer. (This
+/// differs from [`sleep()`], whose deadline is fixed when it is made, like
+/// `setTimeout`; the rules shared by every deadline are listed on
+/// [`Timeout`].) For a deadline fixed at a given instant, use
+/// [`timeout_at()`]. A `duration` so large that the deadline would overflow
+/// [`Instant`] (such as [`Duration::MAX`]) means no deadline.
 ///
 /// The future is polled before the timer on every poll, so a future that is
 /// ready when the deadline passes wins. `timeout(Duration::ZERO, fut)` polls
@@ -272,18 +267,12 @@ impl From<Elapsed> for std::io::Error {
 ///   your task across threads. Nothing else is needed: no tokio time driver,
 ///   no runtime handle.
 ///
-/// Precision, measured on a loaded 2-core Linux VM (`sleep(10 ms)`, median
-/// overshoot over 100 sleeps, see BENCHMARKS.md): 75-110 µs under every
-/// executor, whether the blocking thread (`smol::block_on`,
-/// `async_io::block_on`) or the `async-io` thread (`futures::executor`,
-/// tokio current-thread and multi-thread) fires the timer; the helper thread
-/// costs no measurable precision on a machine with a core to spare. For
-/// comparison, `tokio::time::sleep` under the same conditions overshoots by
-/// about 1.1 ms (its wheel ticks in milliseconds). When both cores were busy
-/// (load average 7), the cross-thread path degraded first: medians of
-/// 0.2-0.5 ms under tokio against 0.04-0.06 ms for the `block_on` executors
-/// (and 1.4 ms for `tokio::time::sleep`). A timer never fires early. On
-/// Windows the OS timer granularity is about 16 ms.
+/// A timer never fires early. How late it fires depends on the machine and
+/// on who fires it (the blocking thread, or the `async-io` thread, which
+/// has to wake your task across threads); the figures measured under each
+/// executor, beside tokio's own timer, are in the repository's
+/// [BENCHMARKS.md](https://github.com/aiokit/aiokit/blob/main/BENCHMARKS.md#time).
+/// The operating system's timer granularity applies (coarse on Windows).
 ///
 /// # Cancellation
 ///
@@ -376,7 +365,35 @@ pin_project! {
     /// [`TimeoutExt`] methods.
     ///
     /// Resolves to `Result<F::Output, Elapsed>`. See [`timeout()`] for the
-    /// semantics.
+    /// semantics of one call; the rules below hold for every deadline of
+    /// aiokit ([`Timeout`], [`Sleep`], [`TimeoutEach`]):
+    ///
+    /// - **The inner future is polled before the timer, on every poll.** A
+    ///   future that is ready when the deadline passes wins: you get its
+    ///   output, never a timeout thrown over a finished result. An
+    ///   already-expired deadline still polls the future once and returns
+    ///   `Ok` if it is ready then.
+    /// - **Nothing is paid on the ready path.** A `timeout` whose future
+    ///   completes on its first poll never reads the clock and never creates
+    ///   or registers a timer.
+    /// - **When the clock starts.** The relative deadline of [`timeout()`]
+    ///   (and of each item of [`TimeoutEach`]) starts counting at the first
+    ///   poll that finds the future pending, not when the `Timeout` is
+    ///   created: Rust futures are lazy, and so is this clock. [`sleep()`]
+    ///   instead fixes its deadline when it is made, like `setTimeout`, so a
+    ///   sleep made early and awaited late ends on time. Absolute deadlines
+    ///   ([`timeout_at()`], [`sleep_until()`]) are what they say.
+    /// - **Too large means never.** A `Duration` whose deadline would
+    ///   overflow [`Instant`] (such as [`Duration::MAX`]) means "no
+    ///   deadline": no timer is registered and the future is simply awaited.
+    ///   A far-future `Instant` is registered as given, and is never reached.
+    /// - **Any executor.** The timers are async-io's; see the `# Timers`
+    ///   section of [`timeout()`] for who fires them.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping a `Timeout` drops its future and deregisters its timer, if
+    /// one was registered.
     ///
     /// # Examples
     ///
@@ -441,6 +458,11 @@ impl<F> Timeout<F> {
     /// future one more time). Before the first poll, it replaces a relative
     /// deadline that has not started. After an `Err(Elapsed)`, a later
     /// deadline lets the `Timeout` be polled again and wait until then.
+    /// One exception: a `Timeout` that had no deadline at all when it was last
+    /// polled (an overflowing duration, or `reschedule(None)` before its
+    /// first pending poll) registered no timer, so no waker is known; a
+    /// deadline set on it is watched from its next poll, which comes when
+    /// the future wakes the task or the task polls it again.
     ///
     /// # Examples
     ///
@@ -545,6 +567,7 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         // The future first: a ready output always wins over the deadline,
@@ -628,7 +651,12 @@ impl<F: IntoFuture> TimeoutExt for F {}
 /// Sleeps for `duration`, like `asyncio.sleep(d)` or a promise around
 /// `setTimeout`.
 ///
-/// Like [`timeout()`], the clock starts at the first poll, not at the call.
+/// **The deadline is fixed when the `Sleep` is made**: `Instant::now() +
+/// duration`, like JavaScript's `setTimeout`, `tokio::time::sleep` and
+/// async-io's `Timer::after`. A sleep made, then awaited after other work,
+/// ends `duration` after it was made (at once, if that has passed);
+/// [`Sleep::deadline`] returns that instant from the start. (A [`timeout()`]
+/// instead starts its clock at its first pending poll.)
 /// `sleep(Duration::ZERO)` completes on its first poll without yielding to
 /// the executor (asyncio's `sleep(0)` yields once: write a yield for that).
 /// A duration that overflows [`Instant`] sleeps forever.
@@ -650,13 +678,20 @@ impl<F: IntoFuture> TimeoutExt for F {}
 /// let start = Instant::now();
 /// aiokit::sleep(Duration::from_millis(10)).await;
 /// assert!(start.elapsed() >= Duration::from_millis(10));
+///
+/// // The clock runs from the call, as with `setTimeout`.
+/// let nap = aiokit::sleep(Duration::from_millis(10));
+/// let ends = nap.deadline().unwrap();
+/// aiokit::sleep(Duration::from_millis(10)).await; // other work meanwhile
+/// nap.await; // already due
+/// assert!(Instant::now() >= ends);
 /// # });
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
 #[doc(alias = "setTimeout")]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep {
-        alarm: Alarm::after(duration),
+        alarm: Alarm::from_now(duration),
     }
 }
 
@@ -708,9 +743,8 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    /// The instant at which the sleep ends, once known: at once for
-    /// [`sleep_until()`], from the first poll for [`sleep()`]; `None` before
-    /// that and for a sleep without end.
+    /// The instant at which the sleep ends, known from the start; `None` for
+    /// a sleep without end (a duration that overflows [`Instant`]).
     ///
     /// # Examples
     ///
@@ -719,7 +753,10 @@ impl Sleep {
     ///
     /// let at = Instant::now() + Duration::from_secs(1);
     /// assert_eq!(aiokit::sleep_until(at).deadline(), Some(at));
-    /// assert_eq!(aiokit::sleep(Duration::from_secs(1)).deadline(), None);
+    /// let before = Instant::now();
+    /// let ends = aiokit::sleep(Duration::from_secs(1)).deadline().unwrap();
+    /// assert!(ends >= before + Duration::from_secs(1));
+    /// assert_eq!(aiokit::sleep(Duration::MAX).deadline(), None);
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.alarm.deadline()

@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use aiokit::{CancelToken, Settled, ThreadLimiter, to_thread, to_thread_cancellable};
+use aiokit::{
+    CancelToken, Settled, ThreadLimiter, ToThread, ToThreadCancellable, to_thread,
+    to_thread_cancellable,
+};
 use common::*;
 use futures::FutureExt as _;
 
@@ -233,7 +236,7 @@ fn token_is_cancelled_when_the_future_is_dropped() {
 /// A call that loops until its token is cancelled, then reports on the
 /// returned channel that it stopped.
 fn loop_until_cancelled() -> (
-    aiokit::ToThreadCancellable<impl FnOnce(CancelToken) -> &'static str + Send, &'static str>,
+    aiokit::ToThreadCancellable<&'static str>,
     mpsc::Receiver<()>,
 ) {
     let (stopped_tx, stopped) = mpsc::channel();
@@ -328,6 +331,47 @@ fn cancellable_panic_resumes_in_the_awaiting_task() {
             outcomes[0].panic().unwrap().message(),
             Some("cancellable boom")
         );
+    });
+}
+
+#[test]
+fn the_futures_can_be_named_by_their_output_alone() {
+    struct Jobs {
+        plain: Vec<ToThread<u32>>,
+        cancellable: Option<ToThreadCancellable<u32>>,
+    }
+    fn send_sync_unpin<T: Send + Sync + Unpin>(_: &T) {}
+    matrix(|| async {
+        let limiter = ThreadLimiter::new(2);
+        let offset = 10;
+        // Different closures, one type: no boxing by the caller.
+        let mut jobs = Jobs {
+            plain: vec![
+                to_thread(|| 1),
+                to_thread(move || offset + 2),
+                limiter.run(|| 3),
+            ],
+            cancellable: Some(
+                limiter.run_cancellable(|token: CancelToken| u32::from(!token.is_cancelled()) * 4),
+            ),
+        };
+        send_sync_unpin(&jobs.plain[0]);
+        send_sync_unpin(jobs.cancellable.as_ref().unwrap());
+        assert_eq!(aiokit::gather(jobs.plain).await, [1, 12, 3]);
+        assert_eq!(jobs.cancellable.take().unwrap().await, 4);
+    });
+}
+
+#[test]
+fn limiter_accepts_any_limit_above_zero() {
+    matrix(|| async {
+        for limit in [1, 2, 1 << 20, usize::MAX / 2, usize::MAX] {
+            let limiter = ThreadLimiter::new(limit);
+            assert_eq!(limiter.limit(), limit);
+            let probe = limiter.clone();
+            assert_eq!(limiter.run(move || probe.in_use()).await, 1);
+            assert_eq!((limiter.in_use(), limiter.waiting()), (0, 0));
+        }
     });
 }
 
@@ -498,6 +542,67 @@ fn caller_dropped_right_after_being_handed_a_slot_passes_it_on() {
 }
 
 #[test]
+fn cancellable_calls_dropped_before_their_slot_never_run() {
+    matrix(|| async {
+        let limiter = ThreadLimiter::new(1);
+        let gate = Gate::default();
+        let g = gate.clone();
+        let mut blocker = limiter.run(move || g.wait());
+        let (w1, w2) = (CountingWaker::new(), CountingWaker::new());
+        assert!(poll_once(&mut blocker, &w1).is_pending());
+
+        let ran = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
+        let call = || {
+            let (ran, guard) = (ran.clone(), drops.guard());
+            limiter.run_cancellable(move |_: CancelToken| {
+                let _guard = guard;
+                ran.fetch_add(1, SeqCst);
+            })
+        };
+        let (mut queued, mut granted, mut last) = (call(), call(), call());
+        assert!(poll_once(&mut queued, &w1).is_pending());
+        assert!(poll_once(&mut granted, &w1).is_pending());
+        assert!(poll_once(&mut last, &w2).is_pending());
+        // Dropped while queued.
+        drop(queued);
+        assert_eq!((drops.get(), limiter.waiting()), (1, 2));
+        gate.open();
+        blocker.await;
+        // `granted` now holds the slot without having taken it.
+        drop(granted);
+        assert_eq!(drops.get(), 2);
+        assert!(w2.count() >= 1, "the slot passed to the next caller");
+        last.await;
+        assert_eq!(ran.load(SeqCst), 1, "only the call still awaited ran");
+        assert_eq!((limiter.in_use(), limiter.waiting()), (0, 0));
+    });
+}
+
+#[test]
+fn dropping_the_limiter_handle_leaves_its_calls_working() {
+    matrix(|| async {
+        let limiter = ThreadLimiter::new(2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let calls: Vec<_> = (0..8)
+            .map(|i| {
+                let (running, peak) = (running.clone(), peak.clone());
+                limiter.run(move || {
+                    peak.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                    std::thread::sleep(Duration::from_millis(2));
+                    running.fetch_sub(1, SeqCst);
+                    i
+                })
+            })
+            .collect();
+        drop(limiter);
+        assert_eq!(aiokit::gather(calls).await, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(peak.load(SeqCst) <= 2, "the limit still held");
+    });
+}
+
+#[test]
 fn slot_is_held_until_an_abandoned_closure_ends() {
     matrix(|| async {
         let limiter = ThreadLimiter::new(1);
@@ -593,21 +698,15 @@ fn debug_shows_state_not_closures() {
     let gate = Gate::default();
     let g = gate.clone();
     let mut blocker = limiter.run(move || g.wait());
-    assert_eq!(
-        format!("{blocker:?}"),
-        "ToThread { state: \"not started\", .. }"
-    );
+    assert_eq!(format!("{blocker:?}"), "ToThread { state: NotStarted, .. }");
     let waker = CountingWaker::new();
     assert!(poll_once(&mut blocker, &waker).is_pending());
-    assert_eq!(
-        format!("{blocker:?}"),
-        "ToThread { state: \"running\", .. }"
-    );
+    assert_eq!(format!("{blocker:?}"), "ToThread { state: Running, .. }");
     let mut queued = limiter.run_cancellable(|_: CancelToken| ());
     assert!(poll_once(&mut queued, &waker).is_pending());
     assert_eq!(
         format!("{queued:?}"),
-        "ToThreadCancellable { state: \"waiting for the limiter\", cancelled: false, .. }"
+        "ToThreadCancellable { state: WaitingForLimiter, cancelled: false, .. }"
     );
     assert_eq!(
         format!("{limiter:?}"),
@@ -615,7 +714,7 @@ fn debug_shows_state_not_closures() {
     );
     gate.open();
     futures::executor::block_on(&mut blocker);
-    assert_eq!(format!("{blocker:?}"), "ToThread { state: \"done\", .. }");
+    assert_eq!(format!("{blocker:?}"), "ToThread { state: Done, .. }");
     drop(queued);
 }
 

@@ -402,6 +402,30 @@ fn sleep_waits_at_least_its_duration() {
     });
 }
 
+#[test]
+fn sleep_fixes_its_deadline_when_it_is_made() {
+    matrix(|| async {
+        let before = Instant::now();
+        let mut early = sleep(200 * MS);
+        let after = Instant::now();
+        let deadline = early.deadline().expect("known when the sleep is made");
+        assert!(before + 200 * MS <= deadline && deadline <= after + 200 * MS);
+        // Other work for as long as the sleep, before its first poll: a sleep
+        // made now ends no earlier than `early`'s deadline (timers never fire
+        // early), so `early` is due by then.
+        sleep(200 * MS).await;
+        assert!(Instant::now() >= deadline);
+        let waker = CountingWaker::new();
+        assert_eq!(
+            poll_once(&mut early, &waker),
+            Poll::Ready(()),
+            "a sleep awaited after its deadline is ready at its first poll"
+        );
+        assert_eq!(clones(&waker), 0, "and registers no timer");
+        assert_eq!(early.deadline(), Some(deadline), "unchanged by polling");
+    });
+}
+
 /// A stream of `rx`'s values, each item timed out after `d`.
 fn channel_stream(
     d: Duration,
