@@ -115,11 +115,114 @@ fn error_is_yielded_once_with_its_cursor_then_the_stream_ends() {
             }
         );
         assert_eq!(error.cursor(), &2);
-        assert!(error.to_string().contains("page 2 is down"));
+        assert_eq!(error.to_string(), "fetching the page at cursor 2 failed");
         assert!(items.is_terminated());
         assert_eq!(items.next().await, None);
         assert_eq!(items.next().await, None);
         assert_eq!(counter.get(), 3, "no request after the error");
+    });
+}
+
+/// Every message of an error chain, outermost first, as anyhow's `{:#}` or a
+/// log line walking `source()` would print them.
+fn chain_messages(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        messages.push(error.to_string());
+        next = error.source();
+    }
+    messages
+}
+
+/// Fails when one message of the chain repeats the text of another, or does
+/// not follow the house style (lowercase start, no trailing period, no
+/// `aiokit::` path).
+#[track_caller]
+fn assert_clean_chain(error: &(dyn std::error::Error + 'static)) {
+    let messages = chain_messages(error);
+    for (i, message) in messages.iter().enumerate() {
+        for later in &messages[i + 1..] {
+            assert!(
+                !message.contains(later.as_str()),
+                "{message:?} repeats its source {later:?}: {messages:?}"
+            );
+        }
+    }
+    let own = &messages[0];
+    assert!(!own.starts_with("aiokit"), "{own:?}");
+    assert!(!own.contains("paginate"), "{own:?}");
+    assert!(!own.ends_with('.'), "{own:?}");
+    assert!(own.starts_with(|c: char| c.is_lowercase()), "{own:?}");
+}
+
+/// An error with a source of its own: `GET /items failed` <- `HTTP 503`.
+#[derive(Debug)]
+struct Request(std::io::Error);
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GET /items failed")
+    }
+}
+
+impl std::error::Error for Request {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn error_messages_do_not_repeat_their_source() {
+    matrix(|| async {
+        let fail = || Request(std::io::Error::other("HTTP 503"));
+        let error = aiokit::paginate(0u32, |page| async move {
+            if page == 1 {
+                Err(fail())
+            } else {
+                Ok(Page::next([page], page + 1))
+            }
+        })
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error),
+            [
+                "fetching the page at cursor 1 failed",
+                "GET /items failed",
+                "HTTP 503"
+            ]
+        );
+
+        let error = aiokit::paginate_numbered(
+            0u32,
+            |page| page + 1,
+            |page| async move {
+                if page == 2 {
+                    Err(fail())
+                } else {
+                    Ok(vec![page])
+                }
+            },
+        )
+        .prefetch(3)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error)[0],
+            "fetching the page at cursor 2 failed"
+        );
+
+        let repeated = PageError::<Request, &str>::RepeatedCursor { cursor: "t2" };
+        assert_clean_chain(&repeated);
+        assert_eq!(
+            chain_messages(&repeated),
+            [r#"the API returned cursor "t2" again after it was already requested"#]
+        );
     });
 }
 
@@ -893,6 +996,8 @@ fn max_items_drops_requests_in_flight_and_retries_do_not_count_as_pages() {
                     if page > 0 {
                         common::pending_guarded::<()>(guard).await;
                     }
+                    // Page 0 arrives after pages 1 and 2 have started.
+                    yield_now().await;
                     Ok::<_, ()>(vec![page, page])
                 }
             },
