@@ -369,6 +369,137 @@ pub enum OnRepeat {
 /// assert_eq!(names, ["repo 1", "repo 2", "repo 3"]);
 /// # });
 /// ```
+///
+/// A client captured by the fetch closure. The closure is called once per
+/// page and each call returns a future that must own what it uses, so the
+/// client cannot be *moved* into each future: borrow it, or clone it per
+/// request (see the compile errors below).
+///
+/// ```
+/// use aiokit::Page;
+/// use futures_lite::StreamExt;
+///
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// /// but not `Copy`.
+/// #[derive(Clone)]
+/// struct Client {
+///     base: String,
+/// }
+///
+/// impl Client {
+///     /// GET {base}/items?cursor=N -> the items and the next cursor.
+///     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+///         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+///     }
+/// }
+///
+/// # futures_lite::future::block_on(async {
+/// let client = Client { base: "https://api.example.com".into() };
+///
+/// // Borrowed: every request uses `&client`; the stream lives no longer than
+/// // the client.
+/// let client = &client;
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?;
+///     // `Ok::<_, HttpError>`: the `?` above needs to know the error type.
+///     Ok::<_, HttpError>(match next {
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// assert_eq!(items.count().await, 6);
+///
+/// // Cloned per request: each future owns its client, so the stream owns
+/// // everything it uses (`'static`): it can be returned, stored or spawned.
+/// fn list(client: Client) -> impl futures_lite::Stream<Item = Result<u32, aiokit::PageError<HttpError, u32>>> {
+///     aiokit::paginate(0u32, move |cursor| {
+///         let client = client.clone();
+///         async move {
+///             let (items, next) = client.get_page(cursor).await?;
+///             Ok::<_, HttpError>(match next {
+///                 Some(next) => Page::next(items, next),
+///                 None => Page::last(items),
+///             })
+///         }
+///     })
+/// }
+/// assert_eq!(list(client.clone()).count().await, 6);
+/// # });
+/// ```
+///
+/// ## Common compile errors
+///
+/// **E0507** "cannot move out of `client`, a captured variable in an `FnMut`
+/// closure", often followed by errors about the closure being `FnOnce`: an
+/// `async move` block inside the closure moves the client into the first
+/// request's future, and the closure needs it again for the next page. Borrow
+/// the client (`let client = &client;` before the closure, so that the
+/// `async move` block copies the reference), or clone it at the top of the
+/// closure, before the `async move` block, as above.
+///
+/// ```compile_fail,E0507
+/// # use aiokit::Page;
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// # /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// # /// but not `Copy`.
+/// #[derive(Clone)]
+/// # struct Client {
+/// #     base: String,
+/// # }
+/// #
+/// # impl Client {
+/// #     /// GET {base}/items?cursor=N -> the items and the next cursor.
+/// #     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+/// #         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+/// #     }
+/// # }
+/// let client = Client { base: "https://api.example.com".into() };
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?; // E0507
+///     Ok::<_, HttpError>(match next {
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// # drop(items);
+/// ```
+///
+/// **E0282** "type annotations needed" on the `?` or the `Ok(...)` of the
+/// closure's `async` block: `?` converts errors with `From`, so nothing fixes
+/// the error type of the block. Name it on the value the block returns:
+/// `Ok::<_, HttpError>(...)` (or give the block a typed `let` binding).
+///
+/// ```compile_fail,E0282
+/// # use aiokit::Page;
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// # /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// # /// but not `Copy`.
+/// #[derive(Clone)]
+/// # struct Client {
+/// #     base: String,
+/// # }
+/// #
+/// # impl Client {
+/// #     /// GET {base}/items?cursor=N -> the items and the next cursor.
+/// #     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+/// #         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+/// #     }
+/// # }
+/// let client = Client { base: "https://api.example.com".into() };
+/// let client = &client;
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?;
+///     Ok(match next { // E0282: the error type is unknown
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// # drop(items);
+/// ```
 pub fn paginate<C, F, Fut, T, E>(first_cursor: C, fetch: F) -> Paginate<C, F, Fut, T, E>
 where
     C: Clone + Eq + Hash,

@@ -1114,6 +1114,11 @@ fn http_failing_page_and_resume_from_its_cursor() {
         };
         assert_eq!(got, all_items()[..10]);
         assert_eq!(error.fetch_error().unwrap().status, Some(503));
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error),
+            [r#"fetching the page at cursor "c10" failed"#, "HTTP 503"]
+        );
         assert!(items.next().await.is_none());
         let rest: Vec<Item> = aiokit::paginate(error.into_cursor(), items_endpoint(""))
             .try_collect()
