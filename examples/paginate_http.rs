@@ -62,27 +62,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // it captured: it captures references (`move` copies them), and each
         // request gets its own clone of the agent (an `Arc` inside), because
         // the request runs on a thread of blocking's pool and must own it.
-        let (agent, api) = (&agent, &api);
-        let items: Vec<Item> = aiokit::paginate(String::new(), move |cursor| {
-            let agent = agent.clone();
-            let url = api.url(&format!("/items?cursor={cursor}&limit=5"));
-            async move {
-                let page: CursorPage = blocking::unblock(move || {
-                    agent.get(&url).call()?.body_mut().read_json::<CursorPage>()
-                })
-                .await?;
-                // `Ok::<_, HttpError>`: the `?` above converts ureq's error
-                // into ours, and this names which one.
-                Ok::<_, HttpError>(match page.next {
-                    Some(next) => Page::next(page.items, next),
-                    None => Page::last(page.items),
-                })
-            }
-        })
-        .try_collect()
-        .await?;
-        println!("   {} items: {:?}", items.len(), ids(&items));
-        assert_eq!(ids(&items), (0..server::TOTAL).collect::<Vec<_>>());
+        {
+            let (agent, api) = (&agent, &api);
+            let items: Vec<Item> = aiokit::paginate(String::new(), move |cursor| {
+                let agent = agent.clone();
+                let url = api.url(&format!("/items?cursor={cursor}&limit=5"));
+                async move {
+                    let page: CursorPage = blocking::unblock(move || {
+                        agent.get(&url).call()?.body_mut().read_json::<CursorPage>()
+                    })
+                    .await?;
+                    // `Ok::<_, HttpError>`: the `?` above converts ureq's error
+                    // into ours, and this names which one.
+                    Ok::<_, HttpError>(match page.next {
+                        Some(next) => Page::next(page.items, next),
+                        None => Page::last(page.items),
+                    })
+                }
+            })
+            .try_collect()
+            .await?;
+            println!("   {} items: {:?}", items.len(), ids(&items));
+            assert_eq!(ids(&items), (0..server::TOTAL).collect::<Vec<_>>());
+        }
 
         println!("== an opaque cursor, one page prefetched");
         let mut pages = aiokit::paginate(String::new(), |cursor| cursor_page(&api, cursor, ""))

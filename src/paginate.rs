@@ -265,7 +265,7 @@ pub enum OnRepeat {
 ///   are yielded, then one [`PageError::Fetch`] carrying the error and the
 ///   cursor of the failed page, then the stream ends (it is a
 ///   [`FusedStream`]). To resume, start a new stream at that cursor. Retries:
-///   [`Paginate::retry`].
+///   `Paginate::retry` (feature `time`).
 /// - **No infinite loops**: a cursor that was already requested (`A, A` or a
 ///   cycle `A, B, A`) yields [`PageError::RepeatedCursor`] and ends the
 ///   stream; see [`Paginate::on_repeat`] for the memory this takes and the
@@ -274,7 +274,7 @@ pub enum OnRepeat {
 ///   stream.
 /// - [`Paginate::pages`] yields whole pages instead of items;
 ///   [`Paginate::max_items`] and [`Paginate::max_pages`] stop early;
-///   [`Paginate::min_interval`] spaces requests out.
+///   `Paginate::min_interval` (feature `time`) spaces requests out.
 ///
 /// Cursors are `Clone + Eq + Hash` (strings, integers, URLs, or a struct of
 /// them): a clone goes into each request, one into the error, and one into
