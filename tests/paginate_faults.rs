@@ -5,7 +5,9 @@
 //! Every scenario draws its faults from a seeded xorshift generator. The seed
 //! is `AIOKIT_STRESS_SEED` (any `u64`) when set, a fixed one otherwise, and a
 //! failure prints the seed and the iteration to replay it. `AIOKIT_STRESS_ITERS`
-//! multiplies the number of iterations.
+//! multiplies the number of iterations. In the random-failure scenarios a
+//! quarter of the requests are completed from another OS thread, so the order
+//! of their wakes (unlike the fault plan) varies from run to run.
 
 mod common;
 
@@ -185,6 +187,9 @@ enum Fault {
 struct Plan {
     /// Pending this many times (waking itself) before it answers.
     delay: u64,
+    /// Then pending until another OS thread completes it (its wake races the
+    /// stream's polls).
+    remote: bool,
     fault: Option<Fault>,
 }
 
@@ -199,13 +204,38 @@ impl Plan {
                 Fault::Transient
             }
         });
-        Self { delay, fault }
+        Self {
+            delay,
+            remote: false,
+            fault,
+        }
     }
 
+    /// Like [`Plan::draw`], and a quarter of the requests are completed from
+    /// another thread.
+    fn draw_remote(rng: &Mutex<Rng>, fail_percent: u64) -> Self {
+        let remote = rng.lock().unwrap().chance(25);
+        Self {
+            remote,
+            ..Self::draw(rng, fail_percent)
+        }
+    }
+
+    /// The request: `live` is held until the future is dropped.
     async fn run<T>(self, live: LiveGuard, answer: T) -> Result<T, Fault> {
         let _live = live;
+        self.answer(answer).await
+    }
+
+    /// The request's delay and fault, without a live guard.
+    async fn answer<T>(self, answer: T) -> Result<T, Fault> {
         for _ in 0..self.delay {
             yield_now().await;
+        }
+        if self.remote {
+            let (done, finished) = futures::channel::oneshot::channel::<()>();
+            std::thread::spawn(move || done.send(()));
+            finished.await.expect("the thread sends");
         }
         match self.fault {
             Some(fault) => Err(fault),
@@ -354,7 +384,7 @@ fn cursor_pages_fail_at_random_and_resume_from_the_error_cursor() {
                 setting.fail_percent,
             );
             let mut items = aiokit::paginate(0u32, move |page| {
-                Plan::draw(&p, fail).run(lv.enter(), l.cursor_page(page))
+                Plan::draw_remote(&p, fail).run(lv.enter(), l.cursor_page(page))
             })
             .prefetch(setting.prefetch);
             if let Some(retry) = setting.retry() {
@@ -405,7 +435,7 @@ fn numbered_pages_fail_at_random_and_resume_from_the_error_cursor() {
             let mut items = aiokit::paginate_numbered(
                 0u32,
                 |page| page + 1,
-                move |page| Plan::draw(&p, fail).run(lv.enter(), l.page(page)),
+                move |page| Plan::draw_remote(&p, fail).run(lv.enter(), l.page(page)),
             )
             .prefetch(setting.prefetch);
             if let Some(retry) = setting.retry() {
@@ -498,7 +528,9 @@ fn a_panicking_page_reaches_the_reader_and_drops_every_request() {
                     let guard = lv.enter();
                     let items = l.page(page);
                     async move {
-                        let items = plan.run(guard, items).await;
+                        // Alive until dropped, the panic's unwind included.
+                        let _live = guard;
+                        let items = plan.answer(items).await;
                         if matches!(at, PanicAt::Future) && page == bad {
                             panic!("planted fault in a request");
                         }
@@ -543,6 +575,41 @@ fn a_panicking_page_reaches_the_reader_and_drops_every_request() {
                 "{why}: a prefix, in order, once each"
             );
         }
+    });
+}
+
+/// Pages 0 and 1 are in flight (never finishing) when page 2 panics at its
+/// first poll: both are dropped during the unwind, before the stream is.
+#[test]
+fn a_panic_drops_the_requests_in_flight_during_the_unwind() {
+    quiet_planted_panics();
+    matrix(|| async {
+        let live = Live::default();
+        let lv = live.clone();
+        let mut items = aiokit::paginate_numbered(
+            0u32,
+            |page| page + 1,
+            move |page| {
+                let guard = lv.enter();
+                async move {
+                    let _live = guard;
+                    if page == 2 {
+                        panic!("planted fault in page 2");
+                    }
+                    std::future::pending::<Result<Vec<u32>, Fault>>().await
+                }
+            },
+        )
+        .prefetch(4);
+        let payload = AssertUnwindSafe(items.next())
+            .catch_unwind()
+            .await
+            .expect_err("page 2 panics");
+        common::assert_panic_message(&*payload, "planted fault in page 2");
+        assert_eq!(live.started(), 3, "pages 0, 1 and 2 started, page 3 not");
+        assert_eq!(live.now(), 0, "pages 0 and 1 dropped during the unwind");
+        assert_eq!(items.next().await, None, "the stream is over");
+        assert_eq!(live.started(), 3, "nothing started after the panic");
     });
 }
 
