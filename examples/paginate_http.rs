@@ -5,6 +5,12 @@
 //! `aiokit::paginate` / `aiokit::paginate_numbered`, using ureq (a blocking
 //! HTTP client, run on blocking's thread pool) and serde_json. Nothing needs
 //! installing and nothing leaves the machine.
+//!
+//! The first listing shows how a fetch closure uses a client it captures (a
+//! `ureq::Agent` here; a `reqwest::Client` is used the same way): borrow it
+//! into the closure and clone it into each request, which avoids E0507
+//! ("cannot move out of `agent`, a captured variable in an `FnMut`
+//! closure"), and name the error type with `Ok::<_, HttpError>` (E0282).
 
 #[path = "../tests/paginate_server/mod.rs"]
 mod server;
@@ -29,6 +35,18 @@ async fn cursor_page(
     })
 }
 
+/// An error and its sources, `outer: inner: ...`, as anyhow's `{:#}` prints
+/// them: a `PageError` says which page failed, its source says why.
+fn report(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(error) = source {
+        text = format!("{text}: {error}");
+        source = error.source();
+    }
+    text
+}
+
 fn ids(items: &[Item]) -> Vec<u32> {
     items.iter().map(|item| item.id).collect()
 }
@@ -36,7 +54,38 @@ fn ids(items: &[Item]) -> Vec<u32> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let api = server::start();
     println!("serving {}", api.base);
+    // One agent (a connection pool) for every request of the first listing.
+    let agent = ureq::Agent::new_with_defaults();
     smol::block_on(async {
+        println!("== a captured ureq::Agent: borrowed by the closure, cloned into each request");
+        // The closure is called once per page, so it must not give away what
+        // it captured: it captures references (`move` copies them), and each
+        // request gets its own clone of the agent (an `Arc` inside), because
+        // the request runs on a thread of blocking's pool and must own it.
+        {
+            let (agent, api) = (&agent, &api);
+            let items: Vec<Item> = aiokit::paginate(String::new(), move |cursor| {
+                let agent = agent.clone();
+                let url = api.url(&format!("/items?cursor={cursor}&limit=5"));
+                async move {
+                    let page: CursorPage = blocking::unblock(move || {
+                        agent.get(&url).call()?.body_mut().read_json::<CursorPage>()
+                    })
+                    .await?;
+                    // `Ok::<_, HttpError>`: the `?` above converts ureq's error
+                    // into ours, and this names which one.
+                    Ok::<_, HttpError>(match page.next {
+                        Some(next) => Page::next(page.items, next),
+                        None => Page::last(page.items),
+                    })
+                }
+            })
+            .try_collect()
+            .await?;
+            println!("   {} items: {:?}", items.len(), ids(&items));
+            assert_eq!(ids(&items), (0..server::TOTAL).collect::<Vec<_>>());
+        }
+
         println!("== an opaque cursor, one page prefetched");
         let mut pages = aiokit::paginate(String::new(), |cursor| cursor_page(&api, cursor, ""))
             .prefetch(1)
@@ -93,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             match item {
                 Ok(item) => got.push(item),
                 Err(error) => {
-                    println!("   after {} items: {error}", got.len());
+                    println!("   after {} items: {}", got.len(), report(&error));
                     let cursor = error.into_cursor();
                     let rest: Vec<Item> =
                         aiokit::paginate(cursor.clone(), |c| cursor_page(&api, c, ""))

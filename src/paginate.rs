@@ -15,8 +15,11 @@ use std::time::Duration;
 use futures_core::{FusedStream, Stream};
 
 mod pager;
+mod retry;
 
-use self::pager::{Core, CursorMode, NumberedMode};
+use self::pager::{Core, CursorMode, NumberedMode, Reader};
+#[cfg(feature = "time")]
+pub use self::retry::Retry;
 
 /// How many pages one `poll_next` may skip (empty pages) before it yields to
 /// the executor, so an API that returns endless empty pages cannot starve it.
@@ -91,6 +94,12 @@ impl<T, C> Page<T, C> {
 /// Both variants carry a cursor: for [`PageError::Fetch`] it is the cursor of
 /// the page that failed, so the listing can be resumed later by starting a new
 /// stream there (like boto3's `StartingToken`).
+///
+/// Its `Display` says what failed and where, in lowercase, without the fetch
+/// error's own message: that error is the [`source()`](Error::source), so an
+/// error report that walks the chain (anyhow's `{:#}`, `eyre`) prints each
+/// message once: `fetching the page at cursor 3 failed: HTTP 503`. The
+/// cursor is printed with its `Debug` form.
 ///
 /// # Examples
 ///
@@ -190,18 +199,16 @@ impl<E, C> PageError<E, C> {
     }
 }
 
-impl<E: fmt::Display, C: fmt::Debug> fmt::Display for PageError<E, C> {
+impl<E, C: fmt::Debug> fmt::Display for PageError<E, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Fetch { error, cursor } => {
-                write!(
-                    f,
-                    "aiokit::paginate: the page at cursor {cursor:?} failed: {error}"
-                )
+            // The fetch error itself is the `source()`, not repeated here.
+            Self::Fetch { cursor, .. } => {
+                write!(f, "fetching the page at cursor {cursor:?} failed")
             }
             Self::RepeatedCursor { cursor } => write!(
                 f,
-                "aiokit::paginate: the API returned cursor {cursor:?} again, which was already requested (pagination would loop forever)"
+                "the API returned cursor {cursor:?} again after it was already requested"
             ),
         }
     }
@@ -242,117 +249,6 @@ pub enum OnRepeat {
     Allow,
 }
 
-/// Retrying a failed page with exponential backoff, for
-/// [`Paginate::retry`] and [`PaginateNumbered::retry`].
-///
-/// Only errors for which the `retryable` predicate returns `true` are retried,
-/// and at most `max_attempts` requests are made per page (the first one
-/// included). The wait before retry `n` (from 1) is `backoff * 2^(n - 1)`,
-/// capped at `max_backoff` (defaults: 100 ms and 10 s; no jitter). The last
-/// error is the one yielded, with the page's cursor.
-///
-/// # Panics
-///
-/// [`Retry::new`] panics if `max_attempts` is 0.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use aiokit::Retry;
-///
-/// let retry = Retry::new(5, |status: &u16| *status == 429 || *status >= 500)
-///     .backoff(Duration::from_millis(50))
-///     .max_backoff(Duration::from_secs(2));
-/// # drop(retry);
-/// ```
-#[cfg(feature = "time")]
-#[cfg_attr(docsrs, doc(cfg(feature = "time")))]
-pub struct Retry<E> {
-    max_attempts: u32,
-    backoff: Duration,
-    max_backoff: Duration,
-    retryable: Box<dyn Fn(&E) -> bool + Send + Sync>,
-}
-
-#[cfg(feature = "time")]
-impl<E> Retry<E> {
-    /// Makes at most `max_attempts` requests per page, retrying the errors for
-    /// which `retryable` returns `true`.
-    ///
-    /// # Panics
-    ///
-    /// If `max_attempts` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let retry = aiokit::Retry::new(3, |_: &std::io::Error| true);
-    /// # drop(retry);
-    /// ```
-    #[track_caller]
-    pub fn new<P>(max_attempts: u32, retryable: P) -> Self
-    where
-        P: Fn(&E) -> bool + Send + Sync + 'static,
-    {
-        assert!(
-            max_attempts > 0,
-            "aiokit::Retry::new: max_attempts must be at least 1 (it counts the first request)"
-        );
-        Self {
-            max_attempts,
-            backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(10),
-            retryable: Box::new(retryable),
-        }
-    }
-
-    /// Sets the wait before the first retry (default 100 ms); it doubles for
-    /// each retry after that.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let retry = aiokit::Retry::new(3, |_: &()| true).backoff(std::time::Duration::ZERO);
-    /// # drop(retry);
-    /// ```
-    pub fn backoff(mut self, backoff: Duration) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
-    /// Caps the wait between two attempts (default 10 s). `Duration::MAX`
-    /// means no cap.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let retry = aiokit::Retry::new(8, |_: &()| true).max_backoff(std::time::Duration::from_secs(1));
-    /// # drop(retry);
-    /// ```
-    pub fn max_backoff(mut self, max_backoff: Duration) -> Self {
-        self.max_backoff = max_backoff;
-        self
-    }
-
-    /// The wait after failed attempt number `attempt` (from 1).
-    fn backoff_after(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff.saturating_mul(factor).min(self.max_backoff)
-    }
-}
-
-#[cfg(feature = "time")]
-impl<E> fmt::Debug for Retry<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Retry")
-            .field("max_attempts", &self.max_attempts)
-            .field("backoff", &self.backoff)
-            .field("max_backoff", &self.max_backoff)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Streams the items of a cursor-paginated API, requesting page after page,
 /// like an `async def` generator over `nextPageToken`s or Octokit's
 /// `paginate.iterator`.
@@ -369,7 +265,7 @@ impl<E> fmt::Debug for Retry<E> {
 ///   are yielded, then one [`PageError::Fetch`] carrying the error and the
 ///   cursor of the failed page, then the stream ends (it is a
 ///   [`FusedStream`]). To resume, start a new stream at that cursor. Retries:
-///   [`Paginate::retry`].
+///   `Paginate::retry` (feature `time`).
 /// - **No infinite loops**: a cursor that was already requested (`A, A` or a
 ///   cycle `A, B, A`) yields [`PageError::RepeatedCursor`] and ends the
 ///   stream; see [`Paginate::on_repeat`] for the memory this takes and the
@@ -378,7 +274,7 @@ impl<E> fmt::Debug for Retry<E> {
 ///   stream.
 /// - [`Paginate::pages`] yields whole pages instead of items;
 ///   [`Paginate::max_items`] and [`Paginate::max_pages`] stop early;
-///   [`Paginate::min_interval`] spaces requests out.
+///   `Paginate::min_interval` (feature `time`) spaces requests out.
 ///
 /// Cursors are `Clone + Eq + Hash` (strings, integers, URLs, or a struct of
 /// them): a clone goes into each request, one into the error, and one into
@@ -393,8 +289,11 @@ impl<E> fmt::Debug for Retry<E> {
 ///
 /// # Panics
 ///
-/// A panic in `fetch` or in its future propagates to the caller of
-/// `poll_next`.
+/// A panic in `fetch`, in its future or in a `Retry` predicate propagates
+/// to the caller of `poll_next`. The stream is over from then on: the request
+/// in flight is dropped during the unwind, and a stream polled again (after
+/// `catch_unwind`) yields the items that had arrived before the panic, then
+/// `None`.
 ///
 /// # Examples
 ///
@@ -470,6 +369,137 @@ impl<E> fmt::Debug for Retry<E> {
 /// assert_eq!(names, ["repo 1", "repo 2", "repo 3"]);
 /// # });
 /// ```
+///
+/// A client captured by the fetch closure. The closure is called once per
+/// page and each call returns a future that must own what it uses, so the
+/// client cannot be *moved* into each future: borrow it, or clone it per
+/// request (see the compile errors below).
+///
+/// ```
+/// use aiokit::Page;
+/// use futures_lite::StreamExt;
+///
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// /// but not `Copy`.
+/// #[derive(Clone)]
+/// struct Client {
+///     base: String,
+/// }
+///
+/// impl Client {
+///     /// GET {base}/items?cursor=N -> the items and the next cursor.
+///     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+///         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+///     }
+/// }
+///
+/// # futures_lite::future::block_on(async {
+/// let client = Client { base: "https://api.example.com".into() };
+///
+/// // Borrowed: every request uses `&client`; the stream lives no longer than
+/// // the client.
+/// let client = &client;
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?;
+///     // `Ok::<_, HttpError>`: the `?` above needs to know the error type.
+///     Ok::<_, HttpError>(match next {
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// assert_eq!(items.count().await, 6);
+///
+/// // Cloned per request: each future owns its client, so the stream owns
+/// // everything it uses (`'static`): it can be returned, stored or spawned.
+/// fn list(client: Client) -> impl futures_lite::Stream<Item = Result<u32, aiokit::PageError<HttpError, u32>>> {
+///     aiokit::paginate(0u32, move |cursor| {
+///         let client = client.clone();
+///         async move {
+///             let (items, next) = client.get_page(cursor).await?;
+///             Ok::<_, HttpError>(match next {
+///                 Some(next) => Page::next(items, next),
+///                 None => Page::last(items),
+///             })
+///         }
+///     })
+/// }
+/// assert_eq!(list(client.clone()).count().await, 6);
+/// # });
+/// ```
+///
+/// ## Common compile errors
+///
+/// **E0507** "cannot move out of `client`, a captured variable in an `FnMut`
+/// closure", often followed by errors about the closure being `FnOnce`: an
+/// `async move` block inside the closure moves the client into the first
+/// request's future, and the closure needs it again for the next page. Borrow
+/// the client (`let client = &client;` before the closure, so that the
+/// `async move` block copies the reference), or clone it at the top of the
+/// closure, before the `async move` block, as above.
+///
+/// ```compile_fail,E0507
+/// # use aiokit::Page;
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// # /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// # /// but not `Copy`.
+/// #[derive(Clone)]
+/// # struct Client {
+/// #     base: String,
+/// # }
+/// #
+/// # impl Client {
+/// #     /// GET {base}/items?cursor=N -> the items and the next cursor.
+/// #     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+/// #         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+/// #     }
+/// # }
+/// let client = Client { base: "https://api.example.com".into() };
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?; // E0507
+///     Ok::<_, HttpError>(match next {
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// # drop(items);
+/// ```
+///
+/// **E0282** "type annotations needed" on the `?` or the `Ok(...)` of the
+/// closure's `async` block: `?` converts errors with `From`, so nothing fixes
+/// the error type of the block. Name it on the value the block returns:
+/// `Ok::<_, HttpError>(...)` (or give the block a typed `let` binding).
+///
+/// ```compile_fail,E0282
+/// # use aiokit::Page;
+/// # #[derive(Debug)]
+/// # struct HttpError;
+/// # /// An HTTP client (`reqwest::Client`, `ureq::Agent`, ...): cheap to clone,
+/// # /// but not `Copy`.
+/// #[derive(Clone)]
+/// # struct Client {
+/// #     base: String,
+/// # }
+/// #
+/// # impl Client {
+/// #     /// GET {base}/items?cursor=N -> the items and the next cursor.
+/// #     async fn get_page(&self, cursor: u32) -> Result<(Vec<u32>, Option<u32>), HttpError> {
+/// #         Ok((vec![cursor * 10, cursor * 10 + 1], (cursor < 2).then_some(cursor + 1)))
+/// #     }
+/// # }
+/// let client = Client { base: "https://api.example.com".into() };
+/// let client = &client;
+/// let items = aiokit::paginate(0u32, move |cursor| async move {
+///     let (items, next) = client.get_page(cursor).await?;
+///     Ok(match next { // E0282: the error type is unknown
+///         Some(next) => Page::next(items, next),
+///         None => Page::last(items),
+///     })
+/// });
+/// # drop(items);
+/// ```
 pub fn paginate<C, F, Fut, T, E>(first_cursor: C, fetch: F) -> Paginate<C, F, Fut, T, E>
 where
     C: Clone + Eq + Hash,
@@ -482,7 +512,7 @@ where
             fetch,
             CursorMode {
                 on_repeat: OnRepeat::Error,
-                seen: HashSet::with_hasher(pager::SeenState::new()),
+                seen: HashSet::new(),
             },
         ),
         current: Vec::new().into_iter(),
@@ -504,22 +534,27 @@ impl<C, F, Fut, T, E> Unpin for Paginate<C, F, Fut, T, E> {}
 /// Polls an item stream: the shared body of [`Paginate`] and
 /// [`PaginateNumbered`]. The fast path (an item of the current page, nothing
 /// in flight) is inlined into the caller; the rest, once per page, is not.
-macro_rules! poll_items {
-    ($this:ident, $cx:ident) => {{
-        // Nothing to drive: every start happens right after a page is taken,
-        // in `poll_items_slow`.
-        if $this.core.is_idle() {
-            if let Some(item) = $this.current.next() {
-                return Poll::Ready(Some(Ok(item)));
-            }
+#[inline]
+fn poll_items<C, F, Fut, O, T, E, M>(
+    core: &mut Core<C, F, Fut, O, T, E, M>,
+    current: &mut std::vec::IntoIter<T>,
+    terminated: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<T, PageError<E, C>>>>
+where
+    C: Clone,
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    M: pager::Mode<C, O, Item = T>,
+{
+    // Nothing to drive: every start happens right after a page is taken, in
+    // `poll_items_slow`.
+    if core.is_idle() {
+        if let Some(item) = current.next() {
+            return Poll::Ready(Some(Ok(item)));
         }
-        poll_items_slow(
-            &mut $this.core,
-            &mut $this.current,
-            &mut $this.terminated,
-            $cx,
-        )
-    }};
+    }
+    poll_items_slow(core, current, terminated, cx)
 }
 
 #[inline(never)]
@@ -540,7 +575,12 @@ where
     }
     let mut pages = 0;
     loop {
-        core.drive(cx, !current.as_slice().is_empty());
+        let reader = if current.as_slice().is_empty() {
+            Reader::Waiting
+        } else {
+            Reader::Reading
+        };
+        core.drive(cx, reader);
         if let Some(item) = current.next() {
             return Poll::Ready(Some(Ok(item)));
         }
@@ -578,6 +618,12 @@ macro_rules! common_builders {
         /// Requests in flight are polled whenever the stream is polled.
         /// Requests that make progress on their own (a thread, a spawned task,
         /// a timer) therefore overlap fully with the consumer's work.
+        ///
+        /// `pages` is clamped to 1,024, so `prefetch(usize::MAX)` means "as
+        /// far ahead as allowed". Requests start one at a time and each is
+        /// polled as it starts, so nothing is allocated for a request that
+        /// has not started, and once a response ends the list (the last page,
+        /// an error) no request starts after it.
         ///
         /// # Panics
         ///
@@ -619,7 +665,8 @@ macro_rules! common_builders {
         /// many items have arrived. The last page is cut short if needed.
         ///
         /// With [`prefetch`](Self::prefetch), pages already in flight when the
-        /// cap is reached are dropped.
+        /// cap is reached are dropped. `max_items(0)` requests nothing and
+        /// ends at once; `usize::MAX` (the default) means no cap.
         ///
         /// # Panics
         ///
@@ -655,6 +702,8 @@ macro_rules! common_builders {
         }
 
         /// Requests at most `pages` pages (retries of a page do not count).
+        /// `max_pages(0)` requests nothing and ends at once; `usize::MAX` (the
+        /// default) means no cap.
         ///
         /// # Panics
         ///
@@ -721,12 +770,18 @@ macro_rules! common_builders {
         #[cfg_attr(docsrs, doc(cfg(feature = "time")))]
         #[track_caller]
         pub fn retry(mut self, retry: Retry<E>) -> Self {
-            self.core.configure(concat!($name, "::retry")).set_retry(retry);
+            self.core
+                .configure(concat!($name, "::retry"))
+                .pacing_mut()
+                .set_retry(retry);
             self
         }
 
         /// Starts requests (retries included) at least `interval` apart, a
         /// simple client-side rate limit. The first request is not delayed.
+        /// An interval too long for `Instant` to represent (such as
+        /// `Duration::MAX`) means no second request, ever: the stream stays
+        /// pending (without polling in a loop) until it is dropped.
         ///
         /// # Panics
         ///
@@ -755,6 +810,7 @@ macro_rules! common_builders {
         pub fn min_interval(mut self, interval: Duration) -> Self {
             self.core
                 .configure(concat!($name, "::min_interval"))
+                .pacing_mut()
                 .set_min_interval(interval);
             self
         }
@@ -859,7 +915,7 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        poll_items!(this, cx)
+        poll_items(&mut this.core, &mut this.current, &mut this.terminated, cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -913,11 +969,11 @@ where
         if this.terminated {
             return Poll::Ready(None);
         }
-        this.core.drive(cx, false);
+        this.core.drive(cx, Reader::Waiting);
         match this.core.pop() {
             Some(Ok(page)) => {
                 // The consumer now holds a page: refill the prefetch window.
-                this.core.drive(cx, true);
+                this.core.drive(cx, Reader::Reading);
                 Poll::Ready(Some(Ok(page)))
             }
             Some(Err(error)) => {
@@ -962,9 +1018,10 @@ impl<C, F, Fut, T, E> fmt::Debug for Pages<C, F, Fut, T, E> {
 /// cursor after it (`page + 1`, `offset + limit`). The stream ends at the
 /// first empty page, or, with [`page_size(n)`](PaginateNumbered::page_size),
 /// after the first page with fewer than `n` items. Nothing from pages after
-/// the end is yielded, and requests for them are dropped: with `prefetch(k)`
-/// at most `k - 1` requests go past the end (`k` requests are in flight or
-/// waiting to be read at most, the end page among them).
+/// the end is yielded, and requests for them are dropped as soon as the end
+/// page arrives, and none start after it: with `prefetch(k)` at most `k - 1`
+/// requests go past the end (`k` requests are in flight or waiting to be read
+/// at most, the end page among them), and none when responses arrive at once.
 ///
 /// Laziness, errors (one [`PageError::Fetch`] with the failed page's cursor,
 /// then the end; later pages in flight are dropped), cancellation, caps,
@@ -977,8 +1034,12 @@ impl<C, F, Fut, T, E> fmt::Debug for Pages<C, F, Fut, T, E> {
 ///
 /// # Panics
 ///
-/// A panic in `fetch`, its future, or `step` propagates to the caller of
-/// `poll_next`.
+/// A panic in `fetch`, its future, `step` or a `Retry` predicate
+/// propagates to the caller of `poll_next`. The stream is over from then on:
+/// every request in flight (the other pages prefetched included) is dropped
+/// during the unwind, and a stream polled again (after `catch_unwind`) yields
+/// the items of the pages before the panicking one that had arrived, then
+/// `None`.
 ///
 /// # Examples
 ///
@@ -1065,6 +1126,10 @@ impl<C, S, F, Fut, T, E> PaginateNumbered<C, S, F, Fut, T, E> {
     /// items (that page's items are yielded), saving the request for the
     /// empty page after it.
     ///
+    /// `page_size(0)` and `page_size(1)` change nothing (the stream still
+    /// ends at the first empty page); a size larger than any page the API
+    /// returns ends the stream after the first page.
+    ///
     /// # Panics
     ///
     /// If the stream was already polled.
@@ -1107,7 +1172,7 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        poll_items!(this, cx)
+        poll_items(&mut this.core, &mut this.current, &mut this.terminated, cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -115,11 +115,114 @@ fn error_is_yielded_once_with_its_cursor_then_the_stream_ends() {
             }
         );
         assert_eq!(error.cursor(), &2);
-        assert!(error.to_string().contains("page 2 is down"));
+        assert_eq!(error.to_string(), "fetching the page at cursor 2 failed");
         assert!(items.is_terminated());
         assert_eq!(items.next().await, None);
         assert_eq!(items.next().await, None);
         assert_eq!(counter.get(), 3, "no request after the error");
+    });
+}
+
+/// Every message of an error chain, outermost first, as anyhow's `{:#}` or a
+/// log line walking `source()` would print them.
+fn chain_messages(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        messages.push(error.to_string());
+        next = error.source();
+    }
+    messages
+}
+
+/// Fails when one message of the chain repeats the text of another, or does
+/// not follow the house style (lowercase start, no trailing period, no
+/// `aiokit::` path).
+#[track_caller]
+fn assert_clean_chain(error: &(dyn std::error::Error + 'static)) {
+    let messages = chain_messages(error);
+    for (i, message) in messages.iter().enumerate() {
+        for later in &messages[i + 1..] {
+            assert!(
+                !message.contains(later.as_str()),
+                "{message:?} repeats its source {later:?}: {messages:?}"
+            );
+        }
+    }
+    let own = &messages[0];
+    assert!(!own.starts_with("aiokit"), "{own:?}");
+    assert!(!own.contains("paginate"), "{own:?}");
+    assert!(!own.ends_with('.'), "{own:?}");
+    assert!(own.starts_with(|c: char| c.is_lowercase()), "{own:?}");
+}
+
+/// An error with a source of its own: `GET /items failed` <- `HTTP 503`.
+#[derive(Debug)]
+struct Request(std::io::Error);
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GET /items failed")
+    }
+}
+
+impl std::error::Error for Request {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn error_messages_do_not_repeat_their_source() {
+    matrix(|| async {
+        let fail = || Request(std::io::Error::other("HTTP 503"));
+        let error = aiokit::paginate(0u32, |page| async move {
+            if page == 1 {
+                Err(fail())
+            } else {
+                Ok(Page::next([page], page + 1))
+            }
+        })
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error),
+            [
+                "fetching the page at cursor 1 failed",
+                "GET /items failed",
+                "HTTP 503"
+            ]
+        );
+
+        let error = aiokit::paginate_numbered(
+            0u32,
+            |page| page + 1,
+            |page| async move {
+                if page == 2 {
+                    Err(fail())
+                } else {
+                    Ok(vec![page])
+                }
+            },
+        )
+        .prefetch(3)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error)[0],
+            "fetching the page at cursor 2 failed"
+        );
+
+        let repeated = PageError::<Request, &str>::RepeatedCursor { cursor: "t2" };
+        assert_clean_chain(&repeated);
+        assert_eq!(
+            chain_messages(&repeated),
+            [r#"the API returned cursor "t2" again after it was already requested"#]
+        );
     });
 }
 
@@ -720,6 +823,206 @@ fn huge_durations_do_not_panic() {
     });
 }
 
+// ---- size arguments: none can abort the process or hang a poll ------------
+
+/// Three pages of page numbers, answered at once, then empty pages.
+fn three_pages(
+    counter: Counter,
+) -> impl FnMut(u32) -> std::future::Ready<Result<Vec<u32>, ()>> + Clone {
+    move |page| {
+        counter.bump();
+        std::future::ready(Ok(if page <= 3 { vec![page] } else { vec![] }))
+    }
+}
+
+#[test]
+fn huge_prefetch_against_three_immediate_pages_requests_four() {
+    matrix(|| async {
+        let counter = Counter::default();
+        let items = aiokit::paginate_numbered(1u32, |page| page + 1, three_pages(counter.clone()))
+            .prefetch(usize::MAX);
+        assert!(format!("{items:?}").contains("prefetch: 1024"), "{items:?}");
+        let all: Vec<u32> = items.try_collect().await.unwrap();
+        assert_eq!(all, [1, 2, 3]);
+        assert_eq!(counter.get(), 4, "pages 1 to 3 and the empty page 4");
+    });
+}
+
+#[test]
+fn huge_prefetch_stops_starting_once_the_end_has_arrived() {
+    matrix(|| async {
+        // Page 1 is slow; pages 2 and 3 and the empty page 4 answer at once.
+        // Page 4 ends the list before page 1 arrives: nothing starts after it.
+        let counter = Counter::default();
+        let c = counter.clone();
+        let items = aiokit::paginate_numbered(
+            1u32,
+            |page| page + 1,
+            move |page| {
+                c.bump();
+                async move {
+                    if page == 1 {
+                        for _ in 0..3 {
+                            yield_now().await;
+                        }
+                    }
+                    Ok::<_, ()>(if page <= 3 { vec![page] } else { vec![] })
+                }
+            },
+        )
+        .prefetch(usize::MAX);
+        let all: Vec<u32> = items.try_collect().await.unwrap();
+        assert_eq!(all, [1, 2, 3]);
+        assert_eq!(counter.get(), 4);
+    });
+}
+
+#[test]
+fn huge_prefetch_of_pending_requests_is_clamped_and_all_are_dropped() {
+    matrix(|| async {
+        let drops = DropCounter::new();
+        let counter = Counter::default();
+        let (d, c) = (drops.clone(), counter.clone());
+        let mut items = aiokit::paginate_numbered(
+            0u64,
+            |page| page + 1,
+            move |_| {
+                c.bump();
+                common::pending_guarded::<Result<Vec<u8>, ()>>(d.guard())
+            },
+        )
+        .prefetch(usize::MAX);
+        let waker = CountingWaker::new();
+        assert!(poll_once(&mut items.next(), &waker).is_pending());
+        assert_eq!(counter.get(), 1024, "prefetch is clamped to 1,024");
+        assert!(poll_once(&mut items.next(), &waker).is_pending());
+        assert_eq!(counter.get(), 1024);
+        assert_eq!(waker.count(), 0, "pending without waking itself");
+        drop(items);
+        assert_eq!(drops.get(), 1024);
+    });
+}
+
+#[test]
+fn huge_prefetch_over_an_endless_cursor_api_returns() {
+    matrix(|| async {
+        // Every page answers at once and there is always a next one: the
+        // stream reads at most 1,024 pages ahead, then waits for the reader.
+        let counter = Counter::default();
+        let c = counter.clone();
+        let mut items = aiokit::paginate(0u64, move |page| {
+            c.bump();
+            std::future::ready(Ok::<_, ()>(Page::next([page], page + 1)))
+        })
+        .prefetch(usize::MAX);
+        assert_eq!(items.next().await, Some(Ok(0)));
+        assert!(counter.get() <= 1 + 1024, "{} requests", counter.get());
+        let next: Vec<u64> = items.by_ref().take(3000).try_collect().await.unwrap();
+        assert_eq!(next, (1..3001).collect::<Vec<_>>());
+        assert!(
+            counter.get() <= 3001 + 1 + 1024,
+            "{} requests",
+            counter.get()
+        );
+    });
+}
+
+#[test]
+fn caps_and_page_size_accept_any_value() {
+    matrix(|| async {
+        for cap in [0, 1, 2, usize::MAX] {
+            let counter = Counter::default();
+            let by_items = aiokit::paginate(0, numbers(3, counter.clone()))
+                .max_items(cap)
+                .count()
+                .await;
+            assert_eq!(by_items, cap.min(6), "max_items({cap})");
+            assert_eq!(counter.get(), cap.div_ceil(2).min(3), "max_items({cap})");
+
+            let counter = Counter::default();
+            let by_pages = aiokit::paginate_numbered(1u32, |p| p + 1, three_pages(counter.clone()))
+                .max_pages(cap)
+                .prefetch(usize::MAX)
+                .count()
+                .await;
+            assert_eq!(by_pages, cap.min(3), "max_pages({cap})");
+            assert_eq!(counter.get(), cap.min(4), "max_pages({cap})");
+
+            let counter = Counter::default();
+            let items: Vec<u32> =
+                aiokit::paginate_numbered(1u32, |p| p + 1, three_pages(counter.clone()))
+                    .page_size(cap)
+                    .try_collect()
+                    .await
+                    .unwrap();
+            if cap <= 1 {
+                assert_eq!(items, [1, 2, 3], "page_size({cap})");
+                assert_eq!(counter.get(), 4, "page_size({cap})");
+            } else {
+                assert_eq!(items, [1], "page_size({cap}): the first page is short");
+                assert_eq!(counter.get(), 1, "page_size({cap})");
+            }
+        }
+    });
+}
+
+#[test]
+fn retry_accepts_any_attempt_count_and_backoff() {
+    matrix(|| async {
+        // u32::MAX attempts: retried until the page succeeds.
+        let counter = Counter::default();
+        let c = counter.clone();
+        let items: Vec<u32> = aiokit::paginate(0u32, move |page| {
+            let call = c.bump();
+            async move {
+                if call <= 5 {
+                    Err("flaky")
+                } else {
+                    Ok(Page::last([page]))
+                }
+            }
+        })
+        .retry(Retry::new(u32::MAX, |_: &&str| true).backoff(Duration::ZERO))
+        .try_collect()
+        .await
+        .unwrap();
+        assert_eq!(items, [0]);
+        assert_eq!(counter.get(), 6);
+
+        // A backoff too long for `Instant`: pending for good, quietly, and
+        // the stream can be dropped.
+        let drops = DropCounter::new();
+        let d = drops.clone();
+        let mut items = aiokit::paginate_numbered(
+            0u32,
+            |p| p + 1,
+            move |_| {
+                let guard = d.guard();
+                async move {
+                    drop(guard);
+                    Err::<Vec<u8>, _>("down")
+                }
+            },
+        )
+        .prefetch(usize::MAX)
+        .retry(
+            Retry::new(u32::MAX, |_: &&str| true)
+                .backoff(Duration::MAX)
+                .max_backoff(Duration::MAX),
+        );
+        let waker = CountingWaker::new();
+        assert!(poll_once(&mut items.next(), &waker).is_pending());
+        assert!(poll_once(&mut items.next(), &waker).is_pending());
+        assert_eq!(waker.count(), 0);
+        assert_eq!(
+            drops.get(),
+            1024,
+            "one failed attempt per page, then waiting"
+        );
+        drop(items);
+    });
+}
+
 // ---- the HTTP API (tiny_http server, ureq client, serde_json) ----------------
 
 fn api() -> &'static Api {
@@ -811,6 +1114,11 @@ fn http_failing_page_and_resume_from_its_cursor() {
         };
         assert_eq!(got, all_items()[..10]);
         assert_eq!(error.fetch_error().unwrap().status, Some(503));
+        assert_clean_chain(&error);
+        assert_eq!(
+            chain_messages(&error),
+            [r#"fetching the page at cursor "c10" failed"#, "HTTP 503"]
+        );
         assert!(items.next().await.is_none());
         let rest: Vec<Item> = aiokit::paginate(error.into_cursor(), items_endpoint(""))
             .try_collect()
@@ -893,6 +1201,8 @@ fn max_items_drops_requests_in_flight_and_retries_do_not_count_as_pages() {
                     if page > 0 {
                         common::pending_guarded::<()>(guard).await;
                     }
+                    // Page 0 arrives after pages 1 and 2 have started.
+                    yield_now().await;
                     Ok::<_, ()>(vec![page, page])
                 }
             },

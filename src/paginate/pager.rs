@@ -7,16 +7,11 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::retry::{Pacing, Wait};
 use super::{OnRepeat, Page, PageError};
-
-#[cfg(feature = "time")]
-use super::Retry;
-#[cfg(feature = "time")]
-use std::time::{Duration, Instant};
 
 /// How one family of paginators learns its cursors and reads its responses.
 pub(crate) trait Mode<C, O> {
@@ -30,6 +25,10 @@ pub(crate) trait Mode<C, O> {
     /// Turns the response for `cursor` into the page to yield (if any) and
     /// what comes after it. `after` is what [`Mode::on_start`] returned.
     fn on_page(&mut self, after: Option<C>, output: O) -> (Option<Page<Self::Item, C>>, Next<C>);
+
+    /// Whether `output` ends the list, known as soon as it arrives, before the
+    /// pages ahead of it do: no request starts after it.
+    fn is_last(&self, output: &O) -> bool;
 }
 
 /// What follows a page.
@@ -45,79 +44,7 @@ pub(crate) enum Next<C> {
 /// Cursor pages: the next cursor comes in the response; repeats are tracked.
 pub(crate) struct CursorMode<C> {
     pub(crate) on_repeat: OnRepeat,
-    pub(crate) seen: HashSet<C, SeenState>,
-}
-
-/// The hasher of the set of requested cursors: a multiply-rotate hash (one
-/// multiplication per 8 bytes), seeded per stream from `RandomState`. SipHash
-/// cost a fifth of the throughput of in-memory pages; cursors are few and
-/// the worst a crafted collision can do is slow one stream down.
-#[derive(Clone)]
-pub(crate) struct SeenState(u64);
-
-impl SeenState {
-    pub(crate) fn new() -> Self {
-        Self(RandomState::new().hash_one(0x5eed_u64) | 1)
-    }
-}
-
-impl BuildHasher for SeenState {
-    type Hasher = SeenHasher;
-
-    fn build_hasher(&self) -> SeenHasher {
-        SeenHasher(self.0)
-    }
-}
-
-pub(crate) struct SeenHasher(u64);
-
-impl SeenHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for SeenHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Mix the high bits down: hashbrown takes its tag from the top 7 bits.
-        (self.0 ^ (self.0 >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    }
+    pub(crate) seen: HashSet<C>,
 }
 
 impl<C, T> Mode<C, Page<T, C>> for CursorMode<C>
@@ -149,6 +76,10 @@ where
         };
         (Some(page), next)
     }
+
+    fn is_last(&self, page: &Page<T, C>) -> bool {
+        page.next_cursor.is_none()
+    }
 }
 
 /// Numbered pages: cursors computed in advance by `step`; the list ends at the
@@ -179,6 +110,24 @@ where
             (Some(Page::next(items, after.clone())), Next::More(after))
         }
     }
+
+    fn is_last(&self, items: &Vec<T>) -> bool {
+        items.is_empty() || self.page_size.is_some_and(|size| items.len() < size)
+    }
+}
+
+/// The most pages a stream requests ahead of its reader, whatever
+/// `prefetch(k)` asked for.
+pub(crate) const MAX_PREFETCH: usize = 1024;
+
+/// Whether the reader still holds items of an earlier page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// It has nothing left to read: one page may be requested for it even
+    /// without prefetch.
+    Waiting,
+    /// It is still reading an earlier page: only prefetch requests start.
+    Reading,
 }
 
 /// The state of the cursor to request next.
@@ -190,52 +139,26 @@ enum Upcoming<C> {
 }
 
 /// A request's future, pinned in an allocation that is reused from request
-/// to request (`None` between requests).
+/// to request (`None` between attempts).
 type FutBox<Fut> = Pin<Box<Option<Fut>>>;
 
 /// One page's request, in page order.
 struct Slot<C, Fut, O, E> {
     cursor: C,
     after: Option<C>,
-    #[cfg(feature = "time")]
-    attempts: u32,
-    /// Waiting for the rate limit or a retry backoff before calling `fetch`.
-    #[cfg(feature = "time")]
-    delay: Option<async_io::Timer>,
+    /// Attempts so far, and a retry backoff or the rate limit to wait for
+    /// before calling `fetch`.
+    wait: Wait,
     fut: FutBox<Fut>,
     result: Option<Result<O, E>>,
-}
-
-/// The minimum interval between requests.
-#[cfg(feature = "time")]
-struct Gate {
-    interval: Duration,
-    /// When the last request started; `None` before the first.
-    last: Option<Instant>,
-}
-
-#[cfg(feature = "time")]
-impl Gate {
-    /// Starts a request now if the interval allows it, or returns a timer for
-    /// the moment it will.
-    fn try_start(&mut self, now: Instant) -> Result<(), async_io::Timer> {
-        if let Some(last) = self.last {
-            match last.checked_add(self.interval) {
-                // `interval` overflows `Instant`: no second request, ever.
-                None => return Err(async_io::Timer::never()),
-                Some(allowed) if now < allowed => return Err(async_io::Timer::at(allowed)),
-                Some(_) => {}
-            }
-        }
-        self.last = Some(now);
-        Ok(())
-    }
 }
 
 pub(crate) struct Core<C, F, Fut, O, T, E, M> {
     fetch: F,
     mode: M,
     upcoming: Upcoming<C>,
+    /// Requests started and not yet moved to `ready`, in page order. It grows
+    /// one request at a time, as requests start.
     slots: VecDeque<Slot<C, Fut, O, E>>,
     ready: VecDeque<Result<Page<T, C>, PageError<E, C>>>,
     spare: Vec<FutBox<Fut>>,
@@ -245,10 +168,7 @@ pub(crate) struct Core<C, F, Fut, O, T, E, M> {
     pages_started: usize,
     items_seen: usize,
     polled: bool,
-    #[cfg(feature = "time")]
-    retry: Option<Retry<E>>,
-    #[cfg(feature = "time")]
-    gate: Option<Gate>,
+    pacing: Pacing<E>,
 }
 
 impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
@@ -266,10 +186,7 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
             pages_started: 0,
             items_seen: 0,
             polled: false,
-            #[cfg(feature = "time")]
-            retry: None,
-            #[cfg(feature = "time")]
-            gate: None,
+            pacing: Pacing::new(),
         }
     }
 
@@ -283,7 +200,7 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
     }
 
     pub(crate) fn set_prefetch(&mut self, pages: usize) {
-        self.prefetch = pages;
+        self.prefetch = pages.min(MAX_PREFETCH);
     }
 
     pub(crate) fn set_max_pages(&mut self, pages: usize) {
@@ -299,16 +216,8 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
     }
 
     #[cfg(feature = "time")]
-    pub(crate) fn set_retry(&mut self, retry: Retry<E>) {
-        self.retry = Some(retry);
-    }
-
-    #[cfg(feature = "time")]
-    pub(crate) fn set_min_interval(&mut self, interval: Duration) {
-        self.gate = Some(Gate {
-            interval,
-            last: None,
-        });
+    pub(crate) fn pacing_mut(&mut self) -> &mut Pacing<E> {
+        &mut self.pacing
     }
 
     /// No request is in flight or waiting to start.
@@ -341,6 +250,23 @@ impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M> {
     }
 }
 
+/// Ends the stream if a request, `fetch`, `step` or the retry predicate
+/// panics while the engine runs: every request in flight is dropped during
+/// the unwind, and a stream polled again yields the pages that had arrived
+/// before the panic, then ends.
+struct EndOnUnwind<'a, C, F, Fut, O, T, E, M> {
+    core: &'a mut Core<C, F, Fut, O, T, E, M>,
+    armed: bool,
+}
+
+impl<C, F, Fut, O, T, E, M> Drop for EndOnUnwind<'_, C, F, Fut, O, T, E, M> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.core.finish();
+        }
+    }
+}
+
 impl<C, F, Fut, O, T, E, M> Core<C, F, Fut, O, T, E, M>
 where
     C: Clone,
@@ -348,9 +274,8 @@ where
     Fut: Future<Output = Result<O, E>>,
     M: Mode<C, O, Item = T>,
 {
-    /// May another request start now? `busy`: the consumer still holds items
-    /// of an earlier page.
-    fn can_start(&self, busy: bool) -> bool {
+    /// May another request start now?
+    fn can_start(&self, reader: Reader) -> bool {
         if !matches!(self.upcoming, Upcoming::Known(_))
             || self.pages_started >= self.max_pages
             || self.items_seen >= self.max_items
@@ -358,7 +283,7 @@ where
             return false;
         }
         let ahead = self.slots.len() + self.ready.len();
-        ahead < self.prefetch || (ahead == 0 && !busy)
+        ahead < self.prefetch || (ahead == 0 && reader == Reader::Waiting)
     }
 
     fn start(&mut self) {
@@ -371,54 +296,29 @@ where
             self.upcoming = Upcoming::Known(after.clone());
         }
         self.pages_started += 1;
-        let mut fut = self.spare.pop().unwrap_or_else(|| Box::pin(None));
-        #[cfg(feature = "time")]
-        let delay = self
-            .gate
-            .as_mut()
-            .and_then(|gate| gate.try_start(Instant::now()).err());
-        #[cfg(feature = "time")]
-        let run_now = delay.is_none();
-        #[cfg(not(feature = "time"))]
-        let run_now = true;
-        if run_now {
-            fut.set(Some((self.fetch)(cursor.clone())));
-        }
+        let fut = self.spare.pop().unwrap_or_else(|| Box::pin(None));
         self.slots.push_back(Slot {
             cursor,
             after,
-            #[cfg(feature = "time")]
-            attempts: 1,
-            #[cfg(feature = "time")]
-            delay,
+            wait: Wait::new(),
             fut,
             result: None,
         });
     }
 
-    /// Polls one unfinished slot until it has a result or is pending.
-    #[cfg_attr(not(feature = "time"), allow(clippy::never_loop, unused_variables))]
+    /// Polls one unfinished slot until it has a result or is pending: waits
+    /// for the rate limit or a backoff, calls `fetch`, retries.
     fn poll_slot(
         fetch: &mut F,
-        #[cfg(feature = "time")] retry: &Option<Retry<E>>,
-        #[cfg(feature = "time")] gate: &mut Option<Gate>,
+        pacing: &mut Pacing<E>,
         slot: &mut Slot<C, Fut, O, E>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<O, E>> {
         loop {
-            #[cfg(feature = "time")]
-            if let Some(timer) = &mut slot.delay {
-                if Pin::new(timer).poll(cx).is_pending() {
+            if slot.fut.is_none() {
+                if pacing.poll_start(&mut slot.wait, cx).is_pending() {
                     return Poll::Pending;
                 }
-                if let Some(gate) = gate.as_mut() {
-                    // Another request may have started since this timer was set.
-                    if let Err(later) = gate.try_start(Instant::now()) {
-                        slot.delay = Some(later);
-                        continue;
-                    }
-                }
-                slot.delay = None;
                 slot.fut.set(Some(fetch(slot.cursor.clone())));
             }
             let fut = slot
@@ -426,74 +326,72 @@ where
                 .as_mut()
                 .as_pin_mut()
                 .expect("a request is running");
-            let error = match fut.poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(output)) => {
-                    slot.fut.set(None);
-                    return Poll::Ready(Ok(output));
-                }
-                Poll::Ready(Err(error)) => {
-                    slot.fut.set(None);
-                    error
-                }
+            let Poll::Ready(result) = fut.poll(cx) else {
+                return Poll::Pending;
             };
-            #[cfg(feature = "time")]
-            if let Some(retry) = retry {
-                if slot.attempts < retry.max_attempts && (retry.retryable)(&error) {
-                    slot.attempts += 1;
-                    // The rate limit is checked when this timer fires.
-                    slot.delay = Some(
-                        match Instant::now().checked_add(retry.backoff_after(slot.attempts - 1)) {
-                            None => async_io::Timer::never(),
-                            Some(at) => async_io::Timer::at(at),
-                        },
-                    );
-                    continue;
-                }
+            slot.fut.set(None);
+            match result {
+                Err(error) if pacing.retry(&mut slot.wait, &error) => {}
+                result => return Poll::Ready(result),
             }
-            return Poll::Ready(Err(error));
         }
     }
 
-    /// Starts the requests the window allows, polls the requests in flight,
-    /// and moves finished pages, in page order, to the ready queue.
-    pub(crate) fn drive(&mut self, cx: &mut Context<'_>, busy: bool) {
-        self.polled = true;
-        loop {
-            if self.slots.is_empty()
-                && (self.pages_started >= self.max_pages || self.items_seen >= self.max_items)
-            {
-                // A cap is reached: no request will ever start again.
+    /// Polls the request at `index` if it has no result yet. A result that
+    /// ends the list (an error, the last page) drops the requests after it
+    /// and stops new ones.
+    fn poll_at(&mut self, index: usize, cx: &mut Context<'_>) {
+        let slot = &mut self.slots[index];
+        if slot.result.is_some() {
+            return;
+        }
+        if let Poll::Ready(result) = Self::poll_slot(&mut self.fetch, &mut self.pacing, slot, cx) {
+            let last = match &result {
+                Ok(output) => self.mode.is_last(output),
+                Err(_) => true,
+            };
+            slot.result = Some(result);
+            if last {
                 self.upcoming = Upcoming::Done;
-            }
-            while self.can_start(busy) {
-                self.start();
-            }
-            for slot in self.slots.iter_mut() {
-                if slot.result.is_none() {
-                    if let Poll::Ready(result) = Self::poll_slot(
-                        &mut self.fetch,
-                        #[cfg(feature = "time")]
-                        &self.retry,
-                        #[cfg(feature = "time")]
-                        &mut self.gate,
-                        slot,
-                        cx,
-                    ) {
-                        slot.result = Some(result);
-                    }
-                }
-            }
-            let mut progress = false;
-            while self.slots.front().is_some_and(|slot| slot.result.is_some()) {
-                let slot = self.slots.pop_front().expect("front exists");
-                progress = true;
-                self.finish_slot(slot);
-            }
-            if !progress {
-                return;
+                self.slots.truncate(index + 1);
             }
         }
+    }
+
+    /// Polls the requests in flight, moves finished pages, in page order, to
+    /// the ready queue, and starts the requests the window allows, one at a
+    /// time, each polled as it starts (so an immediate end stops the next
+    /// start).
+    pub(crate) fn drive(&mut self, cx: &mut Context<'_>, reader: Reader) {
+        self.polled = true;
+        let mut guard = EndOnUnwind {
+            core: self,
+            armed: true,
+        };
+        let core = &mut *guard.core;
+        let mut index = 0;
+        while index < core.slots.len() {
+            core.poll_at(index, cx);
+            index += 1;
+        }
+        loop {
+            while core.slots.front().is_some_and(|slot| slot.result.is_some()) {
+                let slot = core.slots.pop_front().expect("front exists");
+                core.finish_slot(slot);
+            }
+            if core.slots.is_empty()
+                && (core.pages_started >= core.max_pages || core.items_seen >= core.max_items)
+            {
+                // A cap is reached: no request will ever start again.
+                core.upcoming = Upcoming::Done;
+            }
+            if !core.can_start(reader) {
+                break;
+            }
+            core.start();
+            core.poll_at(core.slots.len() - 1, cx);
+        }
+        guard.armed = false;
     }
 
     fn finish_slot(&mut self, slot: Slot<C, Fut, O, E>) {

@@ -213,7 +213,8 @@ pub struct HttpError {
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {
-            Some(status) => write!(f, "HTTP {status}: {}", self.message),
+            // ureq's message for a status only repeats the status.
+            Some(status) => write!(f, "HTTP {status}"),
             None => write!(f, "{}", self.message),
         }
     }
