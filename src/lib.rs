@@ -194,6 +194,8 @@ pub use crate::thread::{
 
 /// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.
 pub mod tuple {
+    #[doc(hidden)]
+    pub use crate::gather::GatherTuple;
     pub use crate::gather::{
         Gather1, Gather2, Gather3, Gather4, Gather5, Gather6, Gather7, Gather8, Gather9, Gather10,
         Gather11, Gather12, GatherArray, GatherSettled1, GatherSettled2, GatherSettled3,
@@ -202,6 +204,8 @@ pub mod tuple {
         TryGather1, TryGather2, TryGather3, TryGather4, TryGather5, TryGather6, TryGather7,
         TryGather8, TryGather9, TryGather10, TryGather11, TryGather12, TryGatherArray,
     };
+    #[doc(hidden)]
+    pub use crate::race::RaceTuple;
     pub use crate::race::{
         FirstCompleted1, FirstCompleted2, FirstCompleted3, FirstCompleted4, FirstCompleted5,
         FirstCompleted6, FirstCompleted7, FirstCompleted8, FirstCompleted9, FirstCompleted10,
