@@ -161,6 +161,7 @@
 
 mod gather;
 mod paginate;
+pub mod prelude;
 mod race;
 #[cfg(feature = "thread")]
 mod thread;
