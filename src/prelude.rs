@@ -91,6 +91,18 @@
 //! let _ = done.next().await;
 //! # });
 //! ```
+//!
+//! <!-- Links to items of the `time` feature: to the feature flags without it. -->
+#![cfg_attr(feature = "time", doc = "[`TimeoutExt`]: crate::TimeoutExt")]
+#![cfg_attr(not(feature = "time"), doc = "[`TimeoutExt`]: crate#feature-flags")]
+#![cfg_attr(
+    feature = "time",
+    doc = "[`TimeoutStreamExt`]: crate::TimeoutStreamExt"
+)]
+#![cfg_attr(
+    not(feature = "time"),
+    doc = "[`TimeoutStreamExt`]: crate#feature-flags"
+)]
 
 pub use crate::{GatherExt, RaceExt};
 #[cfg(feature = "time")]
