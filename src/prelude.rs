@@ -43,7 +43,8 @@
 //!
 //! With only aiokit and an executor as dependencies:
 //!
-//! ```
+#![cfg_attr(feature = "time", doc = "```")]
+#![cfg_attr(not(feature = "time"), doc = "```ignore")]
 //! use aiokit::prelude::*;
 //! use aiokit::Page;
 //! use std::time::Duration;
