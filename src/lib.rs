@@ -2,10 +2,112 @@
 //!
 //! aiokit brings the async tools Python and JavaScript developers reach for
 //! every day to any Rust executor (smol, async-io, tokio, `futures::executor`,
-//! or your own): `gather`, `try_gather`, `gather_settled`, `as_completed` and
-//! concurrency limits, `race` and `race_ok`, `timeout` and `sleep`, `paginate`
-//! for paginated APIs, and `to_thread` for blocking calls. Every combinator
-//! polls its children inside the task that awaits it; nothing is spawned.
+//! or your own): [`gather`][gather()], [`try_gather`][try_gather()],
+//! [`gather_settled`][gather_settled()], [`as_completed`][as_completed()] and
+//! concurrency limits, [`race`][race()] and [`race_ok`][race_ok()],
+//! [`timeout`][timeout] and [`sleep`][sleep], [`paginate`][paginate()] for
+//! paginated APIs, and [`to_thread`][to_thread] for blocking calls. Every
+//! combinator polls its children inside the task that awaits it; nothing is
+//! spawned.
+//!
+//! # Getting started
+//!
+//! Add aiokit and an executor to your `Cargo.toml`, either smol:
+//!
+//! ```toml
+//! [dependencies]
+//! aiokit = "0.1"
+//! smol = "2"
+//! ```
+//!
+//! or tokio:
+//!
+//! ```toml
+//! [dependencies]
+//! aiokit = "0.1"
+//! tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+//! ```
+//!
+//! A first program, under smol (`src/main.rs`):
+//!
+#![cfg_attr(feature = "time", doc = "```rust")]
+#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
+//! use std::time::Duration;
+//!
+//! use aiokit::prelude::*;
+//!
+//! /// Stands for a network call.
+//! async fn fetch_user(id: u32) -> String {
+//!     aiokit::sleep(Duration::from_millis(50)).await;
+//!     format!("user {id}")
+//! }
+//!
+//! fn main() {
+//!     smol::block_on(async {
+//!         // a, b = await asyncio.gather(fetch_user(1), fetch_user(2))
+//!         let (a, b) = (fetch_user(1), fetch_user(2)).gather().await;
+//!         println!("{a}, {b}");
+//!
+//!         // Ten at a time from an iterator, at most three running, in input order.
+//!         let users = aiokit::gather((1..=10).map(fetch_user)).limit(3).await;
+//!         println!("{} users, the last is {}", users.len(), users[9]);
+//!
+//!         // async with asyncio.timeout(0.01): await fetch_user(3)
+//!         let late = fetch_user(3).timeout(Duration::from_millis(10)).await;
+//!         println!("{late:?}");
+//!     });
+//! }
+//! ```
+//!
+//! The same under tokio: only `main` changes.
+//!
+#![cfg_attr(feature = "time", doc = "```rust")]
+#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
+//! use std::time::Duration;
+//!
+//! use aiokit::prelude::*;
+//!
+//! async fn fetch_user(id: u32) -> String {
+//!     aiokit::sleep(Duration::from_millis(50)).await;
+//!     format!("user {id}")
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let (a, b) = (fetch_user(1), fetch_user(2)).gather().await;
+//!     println!("{a}, {b}");
+//! }
+//! ```
+//!
+//! `use aiokit::prelude::*;` brings every extension trait of the crate
+//! ([`GatherExt`], [`RaceExt`], [`TimeoutExt`][TimeoutExt],
+//! [`TimeoutStreamExt`][TimeoutStreamExt]) and futures-util's `StreamExt` and
+//! `TryStreamExt`, so `next`, `try_next`, `map` and `try_collect` work on aiokit's
+//! streams with no other dependency. They are the same traits as
+//! `futures::prelude`'s, so the two preludes mix. futures-lite's and
+//! tokio-stream's `StreamExt` are traits of their own with the same method names:
+//! with one of them in scope, import aiokit's traits by name instead of the
+//! prelude (`use aiokit::{GatherExt, TimeoutExt};`), or `stream.next()` is
+//! ambiguous (E0034). See [`prelude`] for the details.
+//!
+//! ## Which half is whose: executors and IO libraries
+//!
+//! aiokit's combinators need no particular runtime: they poll the futures you
+//! give them, and its timers run on async-io, which works under any executor. The
+//! futures you give them are another matter: they need whatever their own library
+//! needs. reqwest, hyper, tonic, sqlx, `tokio::net` and `tokio::fs` need a tokio
+//! runtime around them; under `smol::block_on` reqwest panics with "there is no
+//! reactor running, must be called from the context of a Tokio 1.x runtime".
+//! Pick one of:
+//!
+//! | Your IO library | Run it |
+//! |---|---|
+//! | tokio-based (reqwest, hyper, tonic, sqlx, `tokio::net`) | under tokio: `#[tokio::main]`, and aiokit inside it (`examples/tokio_reqwest.rs`) |
+//! | tokio-based, but your program runs on smol | wrap each tokio future in async-compat's `Compat::new(fut)`, which provides a tokio runtime for it |
+//! | smol-based (async-net, async-fs, async-process) | under smol, `async_io::block_on`, tokio or any executor |
+//! | blocking (ureq, std::fs, a database driver, CPU work) | through [`aiokit::to_thread(move \|\| ...)`][to_thread] on any executor (the `tutorial_*` examples, with ureq) |
+//!
+//! # From asyncio and JavaScript to aiokit
 //!
 //! | Python / JavaScript | aiokit |
 //! |---|---|
@@ -14,14 +116,21 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
-//! | `asyncio.timeout(d)` / `asyncio.wait_for(aw, d)` / `Promise.race([p, timer])` | [`timeout(d, fut)`](timeout()) / `fut.timeout(d)` ([`TimeoutExt`]) |
-//! | `asyncio.timeout_at(when)` | [`timeout_at(when, fut)`](timeout_at()) / `fut.timeout_at(when)` |
-//! | `Timeout.reschedule(when)` / `Timeout.when()` | [`Timeout::reschedule`] / [`Timeout::deadline`] |
-//! | `asyncio.sleep(d)` / `setTimeout` | [`sleep(d)`](sleep()) / [`sleep_until(when)`](sleep_until()) |
-//! | a timeout per item of an async iterator | `stream.timeout_each(d)` ([`TimeoutStreamExt`]) |
-//! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | `to_thread(f).await` |
-//! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | `ThreadLimiter::new(n)` + `limiter.run(f).await` |
-//! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | `to_thread_cancellable(\|token\| ...)`, `token.is_cancelled()` |
+//! | p-map / pMapIterable over an async iterator | `stream.gather_stream()`, `.as_completed_stream()`, with `.limit(n)` (`GatherStreamExt`) |
+//! | `asyncio.create_task(coro)` / a promise started without `await` | the executor's spawn (`tokio::spawn`, `smol::spawn`: the future must be `'static`), or, for producers and a consumer that run together, `(producer(), consumer()).gather().await` in the task: no `'static`, no spawn |
+//! | `async with asyncio.TaskGroup() as tg` / trio nursery | `aiokit::TaskGroup`: futures pushed while it runs (also from its children, through a `GroupHandle`), polled in the task |
+//! | `asyncio.Queue(maxsize)`: `put`, `get`, `task_done`, `join` | `aiokit::Queue`: `get` returns a guard whose drop marks the item done; `join`, `shutdown` |
+//! | one `asyncio.Semaphore(n)` shared by unrelated tasks | async-lock's `Semaphore` (aiokit's `.limit(n)` bounds one group; [`ThreadLimiter`][ThreadLimiter] bounds threads) |
+//! | work that must run on another core, or outlive the caller | spawn it with the executor: nothing in aiokit runs on another core (`to_thread`'s closures run on a thread pool) |
+//! | `asyncio.timeout(d)` / `asyncio.wait_for(aw, d)` / `Promise.race([p, timer])` | [`timeout(d, fut)`][timeout] / `fut.timeout(d)` ([`TimeoutExt`][TimeoutExt]); the clock starts at the first poll that finds `fut` pending |
+//! | `asyncio.timeout_at(when)` / an absolute deadline | [`timeout_at(when, fut)`][timeout_at] / `fut.timeout_at(when)` |
+//! | `Timeout.reschedule(when)` / `Timeout.when()` | [`Timeout::reschedule`][Timeout::reschedule] / [`Timeout::deadline`][Timeout::deadline] |
+//! | `asyncio.sleep(d)` | [`sleep(d)`][sleep] / [`sleep_until(when)`][sleep_until] |
+//! | `setTimeout(f, ms)` | `sleep(d).await` then `f()`: like `setTimeout`, the deadline is fixed when `sleep(d)` is called, not when it is first awaited |
+//! | a timeout per item of an async iterator | `stream.timeout_each(d)` ([`TimeoutStreamExt`][TimeoutStreamExt]) |
+//! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | [`to_thread(f)`][to_thread]`.await` |
+//! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | [`ThreadLimiter::new(n)`][ThreadLimiter] + `limiter.run(f).await` |
+//! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | [`to_thread_cancellable(\|token\| ...)`][to_thread_cancellable], `token.is_cancelled()` |
 //! | `Promise.race` / `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race()`], or `(fa(), fb()).first_completed()` ([`RaceExt`]); the losers are dropped |
 //! | `Promise.any` | [`race_ok()`], or `(fa(), fb()).first_ok()` ([`RaceExt`]) |
 //! | an `async def` generator over pages / Octokit `paginate.iterator` | [`paginate()`] (cursor, token, next URL), [`paginate_numbered()`] (page number, offset) |
@@ -39,116 +148,163 @@
 //! | [`race()`] | the first to complete; the rest are dropped | an `Err` wins like an `Ok` | siblings dropped, panic resumes | panics at the call |
 //! | [`race_ok()`] | the first `Ok`, or all | recorded; if all fail, [`AllFailed`] with every error in input order | siblings dropped, panic resumes | `Err(AllFailed)`, empty |
 //!
-//! Cancellation is dropping: dropping any of these drops every child that has
-//! not completed, synchronously. Each child is dropped as soon as it completes.
+//! Cancellation is dropping: dropping any of these drops every child that has not
+//! completed, synchronously. Each child is dropped as soon as it completes.
+//!
+//! Tuples hold 1 to 12 futures; beyond that the compile error says what to do
+//! (nest tuples, or use an array or [`gather()`] over an iterator).
 //!
 //! # Examples
 //!
-//! ```
+//! ```rust
 //! use aiokit::{GatherExt, Settled};
 //!
-//! # futures_lite::future::block_on(async {
-//! async fn fetch_user(id: u32) -> String { format!("user {id}") }
-//! async fn fetch_posts(id: u32) -> Vec<String> { vec![format!("post by {id}")] }
+//! async fn fetch_user(id: u32) -> String {
+//!     format!("user {id}")
+//! }
 //!
-//! // Different types: a tuple.
-//! let (user, posts) = (fetch_user(1), fetch_posts(1)).gather().await;
-//! assert_eq!(user, "user 1");
-//! assert_eq!(posts.len(), 1);
+//! async fn fetch_posts(id: u32) -> Vec<String> {
+//!     vec![format!("post by {id}")]
+//! }
 //!
-//! // Many of one type, at most 4 at a time, outputs in input order.
-//! let users = aiokit::gather((1..=10).map(fetch_user)).limit(4).await;
-//! assert_eq!(users[9], "user 10");
+//! fn main() {
+//!     smol::block_on(async {
+//!         // Different types: a tuple.
+//!         let (user, posts) = (fetch_user(1), fetch_posts(1)).gather().await;
+//!         assert_eq!(user, "user 1");
+//!         assert_eq!(posts.len(), 1);
 //!
-//! // Keep every outcome.
-//! let outcomes = aiokit::gather_settled([1, 0, 2].map(|d| async move {
-//!     if d == 0 { Err("division by zero") } else { Ok(10 / d) }
-//! }))
-//! .await;
-//! let (ok, failed) = Settled::split(outcomes);
-//! assert_eq!((ok, failed.len()), (vec![10, 5], 1));
-//! # });
+//!         // Many of one type, at most 4 at a time, outputs in input order.
+//!         let users = aiokit::gather((1..=10).map(fetch_user)).limit(4).await;
+//!         assert_eq!(users[9], "user 10");
+//!
+//!         // Keep every outcome.
+//!         let outcomes = aiokit::gather_settled([1, 0, 2].map(|d| async move {
+//!             if d == 0 { Err("division by zero") } else { Ok(10 / d) }
+//!         }))
+//!         .await;
+//!         for outcome in &outcomes {
+//!             match outcome {
+//!                 Settled::Ok(n) => println!("ok: {n}"),
+//!                 Settled::Err(error) => println!("failed: {error}"),
+//!                 Settled::Panicked(panic) => println!("panicked: {panic}"),
+//!             }
+//!         }
+//!         assert!(outcomes[0].is_ok() && outcomes[1].is_err());
+//!     });
+//! }
 //! ```
 //!
 //! # Blocking code: `to_thread`
 //!
-//! `to_thread(f)` runs a blocking closure on the `blocking` crate's thread pool and
-//! resolves to its return value; its panic resumes in the awaiting task.
-//! Dropping the future does not stop a closure that is already running (as in
-//! asyncio); `to_thread_cancellable` hands the closure a `CancelToken` that turns
-//! cancelled when the future is dropped or times out. `ThreadLimiter::new(n)`
-//! keeps at most `n` closures running, first come first served, and `Unblock`
-//! turns an `Iterator`, `Read` or `Write` into a `Stream`, `AsyncRead` or
-//! `AsyncWrite`. Note: `blocking` 1.7.0 keeps idle pool threads alive (1.6.2
-//! retired them after 500 ms); see the `to_thread` docs.
+//! [`to_thread(f)`][to_thread] runs a blocking closure on the `blocking` crate's
+//! thread pool and resolves to its return value; its panic resumes in the
+//! awaiting task. Dropping the future does not stop a closure that is already
+//! running (as in asyncio); [`to_thread_cancellable`][to_thread_cancellable]
+//! hands the closure a `CancelToken` that turns cancelled when the future is
+//! dropped or times out. [`ThreadLimiter::new(n)`][ThreadLimiter] keeps at most
+//! `n` closures running, first come first served, and `Unblock` turns an
+//! `Iterator`, `Read` or `Write` into a `Stream`, `AsyncRead` or `AsyncWrite`.
+//! How long idle pool threads live depends on the `blocking` version; see the
+//! [`to_thread`][to_thread] docs.
+//!
+#![cfg_attr(feature = "thread", doc = "```rust")]
+#![cfg_attr(not(feature = "thread"), doc = "```rust,ignore")]
+//! fn main() -> std::io::Result<()> {
+//!     smol::block_on(async {
+//!         // A blocking call; the executor's thread stays free meanwhile.
+//!         let manifest = aiokit::to_thread(|| std::fs::read_to_string("Cargo.toml")).await?;
+//!         println!("{} lines", manifest.lines().count());
+//!         Ok(())
+//!     })
+//! }
+//! ```
 //!
 //! # Paginating an API
 //!
-//! `paginate` turns "request a page, yield its items, follow the cursor" into a
-//! `Stream` (lazy, fused, every `StreamExt` combinator works). Errors carry the
+//! [`paginate()`] turns "request a page, yield its items, follow the cursor" into
+//! a `Stream` (lazy, fused, every `StreamExt` combinator works). Errors carry the
 //! cursor of the failed page for resuming; repeated cursors end the stream instead
 //! of looping; `.prefetch(k)`, `.max_items(n)`, `.retry(..)`, `.min_interval(d)`
-//! are one call each. `cargo run --example paginate_http` runs it against a real
-//! JSON HTTP server on 127.0.0.1.
+//! are one call each. The fetch closure is called once per page: if it uses a
+//! client, borrow it (or clone it) in the closure and move what the request needs
+//! into the `async move` block. Name the error type once, with `Ok::<_, E>`.
 //!
-//! ```
+//! ```rust
 //! use aiokit::Page;
-//! use futures_lite::StreamExt;
+//! use aiokit::prelude::*;
 //!
-//! # futures_lite::future::block_on(async {
-//! // GET /items?cursor=... -> {"items": [...], "next": "..."}
-//! let items = aiokit::paginate(0u32, |cursor| async move {
-//!     let items = vec![cursor * 2, cursor * 2 + 1];
-//!     Ok::<_, std::io::Error>(if cursor < 2 { Page::next(items, cursor + 1) } else { Page::last(items) })
-//! })
-//! .prefetch(1);
-//! let all: Vec<u32> = items.map(Result::unwrap).collect().await;
-//! assert_eq!(all, [0, 1, 2, 3, 4, 5]);
-//! # });
+//! fn main() {
+//!     smol::block_on(async {
+//!         // GET /items?cursor=... -> {"items": [...], "next": "..."}
+//!         let mut items = aiokit::paginate(0u32, |cursor| async move {
+//!             let items = vec![cursor * 2, cursor * 2 + 1];
+//!             Ok::<_, std::io::Error>(if cursor < 2 {
+//!                 Page::next(items, cursor + 1)
+//!             } else {
+//!                 Page::last(items)
+//!             })
+//!         })
+//!         .prefetch(1);
+//!         let mut all = Vec::new();
+//!         while let Some(item) = items.try_next().await.expect("no fetch fails here") {
+//!             all.push(item);
+//!         }
+//!         assert_eq!(all, [0, 1, 2, 3, 4, 5]);
+//!     });
+//! }
 //! ```
 //!
-//! # Runtime support
-//!
-//! The combinators need only the `futures` traits. The test suite runs every
-//! behaviour under `smol::block_on`, `async_io::block_on`, a multi-threaded
-//! `smol::Executor`, `futures::executor::block_on`, and tokio's
-//! current-thread and multi-thread runtimes.
+//! The repository's examples `tutorial_paginate` and `paginate_http` run it
+//! against a real JSON HTTP server on 127.0.0.1.
 //!
 //! # Timers
 //!
-//! [`timeout()`], [`sleep()`] and the other deadlines of the `time` feature run
-//! on async-io's timers and need no particular runtime. Under `smol::block_on`
-//! or `async_io::block_on` the blocking thread fires them while it waits; under
-//! tokio, `futures::executor` or any other executor, async-io's own helper
-//! thread (named `async-io`, started on the first timer registration) fires
-//! them and wakes the task. The median overshoot of a 10 ms sleep measured
-//! 75-110 µs under every executor of the test matrix, tokio included
-//! (`tokio::time::sleep`: about 1.1 ms); details under
-//! [`timeout()`](timeout()#timers) and in BENCHMARKS.md. A future that is
-//! ready on its first poll pays neither a clock read nor a timer: wrapping it
-//! in a `timeout` costs about 2 ns.
+//! [`timeout()`][timeout], [`sleep()`][sleep] and the other deadlines of the
+//! `time` feature run on async-io's timers and need no particular runtime. Under
+//! `smol::block_on` or `async_io::block_on` the blocking thread fires them while
+//! it waits; under tokio, `futures::executor` or any other executor, async-io's
+//! own helper thread (named `async-io`, started on the first timer registration)
+//! fires them and wakes the task. The future is always polled before the timer,
+//! so a result that is ready at the deadline is never thrown away, and a future
+//! that is ready on its first poll pays neither a clock read nor a timer. The
+//! rules in full are under [`timeout()`][timeout].
+//!
+#![cfg_attr(feature = "time", doc = "```rust")]
+#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
+//! use std::time::Duration;
+//!
+//! use aiokit::{Elapsed, TimeoutExt};
+//!
+//! fn main() {
+//!     smol::block_on(async {
+//!         let quick = async { "page" }.timeout(Duration::from_secs(5)).await;
+//!         assert_eq!(quick, Ok("page"));
+//!         let stuck = aiokit::timeout(Duration::from_millis(5), std::future::pending::<()>()).await;
+//!         assert_eq!(stuck, Err(Elapsed::new()));
+//!     });
+//! }
+//! ```
 //!
 //! # Performance
 //!
-//! Every claim here comes from `cargo bench` runs with the other crates measured
-//! in the same run, side by side; BENCHMARKS.md (in the repository) has the tables,
-//! the commands and the machine. In short (2 vCPUs, per child, medians):
+//! Every performance claim comes from `cargo bench` runs with the other crates
+//! measured in the same run, side by side; BENCHMARKS.md in the repository has
+//! the tables, the commands and the machine. In short:
 //!
-//! - `gather` over children woken one at a time: 192–267 ns, at or below the best
-//!   of futures, futures-concurrency and futures-buffered at every size from 10
-//!   to 100,000 children; a wake polls only the woken child.
-//! - `gather` over ready children: 3–4 ns from 100 children up (futures-buffered
-//!   28–32 ns, futures' `join_all` 75–83 ns); at 10 children, 9 ns against
-//!   futures' `join_all` at 4 ns.
-//! - `try_gather` returns the first error 4–17× sooner than futures-concurrency's
+//! - `gather` polls only the children that were woken, and costs as little as or
+//!   less than futures, futures-concurrency and futures-buffered over small and
+//!   very large inputs.
+//! - `try_gather` returns the first error sooner than futures-concurrency's
 //!   `TryJoin`.
-//! - `timeout` adds about 2 ns to a future that is ready at once (12× less than
-//!   `or` with an async-io `Timer`, 14× less than tokio's `timeout`).
-//! - `race` with losers that keep waking: 10–26× faster than futures'
-//!   `select_all` and futures-concurrency's `race`.
-//! - `paginate` costs 1.05× a hand-written loop; `.prefetch(1)` halves the wall
-//!   time of a fetch-then-process loop (1.96×).
-//! - `to_thread` costs the same as calling `blocking::unblock` directly (0.97–1.02×).
+//! - `timeout` on a future that is ready at once reads no clock and registers no
+//!   timer, so it costs much less than racing the future with a timer or tokio's
+//!   `timeout`.
+//! - `race` with losers that keep waking polls only the woken children, and is
+//!   much faster than futures' `select_all` and futures-concurrency's `race`.
+//! - `paginate` costs about what a hand-written loop does; `.prefetch(1)` overlaps
+//!   fetching the next page with processing this one.
+//! - `to_thread` costs what calling `blocking::unblock` directly does.
 //!
 //! # Feature flags
 //!
@@ -157,6 +313,51 @@
 //!
 //! With `default-features = false`, aiokit depends only on futures-core,
 //! futures-util and pin-project-lite.
+//!
+//! # Toolchains
+//!
+//! - The library builds with Rust 1.85 (its `rust-version`, edition 2024), with
+//!   default features and with `default-features = false`.
+//! - The repository's test suite, examples and benches need Rust 1.86 or newer:
+//!   they build the dev-dependencies, and criterion 0.8 needs 1.86.
+//!
+//!
+//! <!-- Links to items of the `time` and `thread` features: to the items when
+//! the feature is on, to the feature flags otherwise. -->
+#![cfg_attr(feature = "time", doc = "[timeout]: crate::timeout()")]
+#![cfg_attr(not(feature = "time"), doc = "[timeout]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[timeout_at]: crate::timeout_at()")]
+#![cfg_attr(not(feature = "time"), doc = "[timeout_at]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[sleep]: crate::sleep()")]
+#![cfg_attr(not(feature = "time"), doc = "[sleep]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[sleep_until]: crate::sleep_until()")]
+#![cfg_attr(not(feature = "time"), doc = "[sleep_until]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[TimeoutExt]: crate::TimeoutExt")]
+#![cfg_attr(not(feature = "time"), doc = "[TimeoutExt]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[TimeoutStreamExt]: crate::TimeoutStreamExt")]
+#![cfg_attr(not(feature = "time"), doc = "[TimeoutStreamExt]: #feature-flags")]
+#![cfg_attr(
+    feature = "time",
+    doc = "[Timeout::reschedule]: crate::Timeout::reschedule"
+)]
+#![cfg_attr(not(feature = "time"), doc = "[Timeout::reschedule]: #feature-flags")]
+#![cfg_attr(
+    feature = "time",
+    doc = "[Timeout::deadline]: crate::Timeout::deadline"
+)]
+#![cfg_attr(not(feature = "time"), doc = "[Timeout::deadline]: #feature-flags")]
+#![cfg_attr(feature = "thread", doc = "[to_thread]: crate::to_thread()")]
+#![cfg_attr(not(feature = "thread"), doc = "[to_thread]: #feature-flags")]
+#![cfg_attr(
+    feature = "thread",
+    doc = "[to_thread_cancellable]: crate::to_thread_cancellable()"
+)]
+#![cfg_attr(
+    not(feature = "thread"),
+    doc = "[to_thread_cancellable]: #feature-flags"
+)]
+#![cfg_attr(feature = "thread", doc = "[ThreadLimiter]: crate::ThreadLimiter")]
+#![cfg_attr(not(feature = "thread"), doc = "[ThreadLimiter]: #feature-flags")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod gather;
@@ -165,6 +366,7 @@ mod paginate;
 mod panic;
 #[cfg(feature = "queue")]
 mod queue;
+pub mod prelude;
 mod race;
 mod settled;
 mod stream;
@@ -211,6 +413,8 @@ pub use crate::thread::{
 
 /// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.
 pub mod tuple {
+    #[doc(hidden)]
+    pub use crate::gather::GatherTuple;
     pub use crate::gather::{
         Gather1, Gather2, Gather3, Gather4, Gather5, Gather6, Gather7, Gather8, Gather9, Gather10,
         Gather11, Gather12, GatherArray, GatherSettled1, GatherSettled2, GatherSettled3,
@@ -219,6 +423,8 @@ pub mod tuple {
         TryGather1, TryGather2, TryGather3, TryGather4, TryGather5, TryGather6, TryGather7,
         TryGather8, TryGather9, TryGather10, TryGather11, TryGather12, TryGatherArray,
     };
+    #[doc(hidden)]
+    pub use crate::race::RaceTuple;
     pub use crate::race::{
         FirstCompleted1, FirstCompleted2, FirstCompleted3, FirstCompleted4, FirstCompleted5,
         FirstCompleted6, FirstCompleted7, FirstCompleted8, FirstCompleted9, FirstCompleted10,

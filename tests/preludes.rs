@@ -1,6 +1,12 @@
 //! The timeout methods compile beside the preludes of futures, futures-lite
 //! and futures-concurrency, all glob-imported at once: none of them has a
 //! `timeout`, `timeout_at` or `timeout_each` method.
+//!
+//! `aiokit::prelude` works alone (its `StreamExt` / `TryStreamExt` on the
+//! crate's streams) and beside the preludes of futures and futures-concurrency;
+//! futures-lite's prelude works with aiokit's traits imported by name. (With
+//! both futures-lite's prelude and aiokit's, `stream.next()` is ambiguous: a
+//! `compile_fail` doctest of `aiokit::prelude` shows it.)
 
 mod common;
 
@@ -39,4 +45,123 @@ fn smoke() {
         let items: Vec<_> = futures::StreamExt::collect(first).await;
         assert_eq!(items, [Ok(7), Ok(8)]);
     });
+}
+
+/// A paginated source of `0..6`, two items a page.
+fn numbers()
+-> impl futures::Stream<Item = Result<u32, aiokit::PageError<std::io::Error, u32>>> + Send + Unpin {
+    aiokit::paginate(0u32, |page| async move {
+        let items = vec![page * 2, page * 2 + 1];
+        Ok::<_, std::io::Error>(if page < 2 {
+            aiokit::Page::next(items, page + 1)
+        } else {
+            aiokit::Page::last(items)
+        })
+    })
+}
+
+/// `use aiokit::prelude::*;` and nothing else.
+mod alone {
+    use super::numbers;
+    use crate::common::matrix;
+    use aiokit::prelude::*;
+    use std::time::Duration;
+
+    #[test]
+    fn prelude_alone() {
+        matrix(|| async {
+            let mut items = numbers();
+            assert_eq!(items.next().await.map(Result::unwrap), Some(0));
+            assert_eq!(items.try_next().await.unwrap(), Some(1));
+            let rest: Vec<u32> = items.map(Result::unwrap).collect().await;
+            assert_eq!(rest, [2, 3, 4, 5]);
+            let all: Vec<u32> = numbers().try_collect().await.unwrap();
+            assert_eq!(all, [0, 1, 2, 3, 4, 5]);
+
+            let mut done = aiokit::as_completed([async { 7 }]);
+            assert_eq!(done.next().await, Some((0, 7)));
+            assert_eq!(done.next().await, None);
+
+            let d = Duration::from_secs(10);
+            assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
+            let never = std::future::pending::<u8>();
+            assert_eq!((never, async { 2 }).first_completed().await, 2);
+            assert_eq!(async { 3 }.timeout(d).await, Ok(3));
+            let each: Vec<_> = numbers().timeout_each(d).collect().await;
+            assert_eq!(each.len(), 6);
+        });
+    }
+}
+
+/// The prelude glob-imported beside futures' and futures-concurrency's.
+mod with_futures_and_concurrency {
+    use super::numbers;
+    use crate::common::matrix;
+    #[allow(unused_imports)]
+    use aiokit::prelude::*;
+    #[allow(unused_imports)]
+    use futures::prelude::*;
+    #[allow(unused_imports)]
+    use futures_concurrency::prelude::*;
+    use std::time::Duration;
+
+    #[test]
+    fn prelude_with_futures_and_concurrency() {
+        matrix(|| async {
+            // The same StreamExt / TryStreamExt as futures': no ambiguity.
+            let mut items = numbers();
+            assert_eq!(items.next().await.map(Result::unwrap), Some(0));
+            assert_eq!(items.try_next().await.unwrap(), Some(1));
+            let rest: Vec<u32> = items.map(Result::unwrap).collect().await;
+            assert_eq!(rest, [2, 3, 4, 5]);
+
+            // futures' FutureExt, futures-concurrency's Join and Merge.
+            assert_eq!(async { 1 }.map(|n| n + 1).await, 2);
+            assert_eq!((async { 1 }, async { 2 }).join().await, (1, 2));
+            let merged: Vec<u32> = (numbers(), numbers())
+                .merge()
+                .map(Result::unwrap)
+                .collect()
+                .await;
+            assert_eq!(merged.len(), 12);
+
+            // aiokit's own methods.
+            let d = Duration::from_secs(10);
+            assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
+            let never = std::future::pending::<u8>();
+            assert_eq!((never, async { 2 }).first_completed().await, 2);
+            assert_eq!(async { 3 }.timeout(d).await, Ok(3));
+        });
+    }
+}
+
+/// futures-lite's prelude with aiokit's traits imported by name, the way
+/// `aiokit::prelude` documents for futures-lite (whose `StreamExt` shares
+/// method names with futures-util's `StreamExt` and `TryStreamExt`).
+mod with_futures_lite_prelude {
+    use super::numbers;
+    use crate::common::matrix;
+    use aiokit::{GatherExt, RaceExt, TimeoutExt, TimeoutStreamExt};
+    use futures_lite::prelude::*;
+    use std::time::Duration;
+
+    #[test]
+    fn futures_lite_prelude_with_aiokit_traits() {
+        matrix(|| async {
+            let mut items = numbers();
+            assert_eq!(items.next().await.map(Result::unwrap), Some(0));
+            assert_eq!(items.try_next().await.unwrap(), Some(1));
+            let rest: Vec<u32> = items.try_collect().await.unwrap();
+            assert_eq!(rest, [2, 3, 4, 5]);
+
+            assert_eq!(async { 1 }.or(async { 2 }).await, 1);
+            let d = Duration::from_secs(10);
+            assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
+            let never = std::future::pending::<u8>();
+            assert_eq!((never, async { 2 }).first_completed().await, 2);
+            assert_eq!(async { 3 }.timeout(d).await, Ok(3));
+            let each: Vec<_> = numbers().timeout_each(d).collect().await;
+            assert_eq!(each.len(), 6);
+        });
+    }
 }

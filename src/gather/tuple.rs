@@ -47,6 +47,22 @@ use crate::utils::catch_panic::CatchPanic;
 /// assert_eq!(failed, Err("boom"));
 /// # });
 /// ```
+///
+/// A tuple of 13 or more is a compile error whose message says what to do:
+///
+/// ```compile_fail,E0599
+/// use aiokit::GatherExt;
+/// # futures_lite::future::block_on(async {
+/// async fn f() -> u8 { 1 }
+/// let _ = (f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f()).gather().await;
+/// # });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`gather`, `try_gather` and `gather_settled` take a tuple of 1 to 12 futures or an array of futures",
+    label = "`{Self}` is neither",
+    note = "tuples hold at most 12 futures: nest them, `((a, b, ..), (m, n, ..)).gather()`, or put futures of one type in an array or `Vec` and call `aiokit::gather(iter)`",
+    note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
+)]
 pub trait GatherExt {
     /// The future returned by [`gather`](GatherExt::gather).
     type Gather: Future;
@@ -94,6 +110,49 @@ pub trait GatherExt {
     /// # });
     /// ```
     fn gather_settled(self) -> Self::GatherSettled;
+}
+
+/// The tuples (1 to 12 elements) and arrays of futures that [`GatherExt`] is
+/// implemented for; an implementation detail that carries the compile error
+/// for other types.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`gather`, `try_gather` and `gather_settled` take a tuple of 1 to 12 futures or an array of futures",
+    label = "`{Self}` is neither",
+    note = "tuples hold at most 12 futures: nest them, `((a, b, ..), (m, n, ..)).gather()`, or put futures of one type in an array or `Vec` and call `aiokit::gather(iter)`",
+    note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
+)]
+pub trait GatherTuple {
+    /// The future returned by [`GatherExt::gather`].
+    type Gather: Future;
+    /// The future returned by [`GatherExt::try_gather`].
+    type TryGather;
+    /// The future returned by [`GatherExt::gather_settled`].
+    type GatherSettled;
+    /// See [`GatherExt::gather`].
+    fn gather_tuple(self) -> Self::Gather;
+    /// See [`GatherExt::try_gather`].
+    fn try_gather_tuple(self) -> Self::TryGather;
+    /// See [`GatherExt::gather_settled`].
+    fn gather_settled_tuple(self) -> Self::GatherSettled;
+}
+
+impl<T: GatherTuple> GatherExt for T {
+    type Gather = T::Gather;
+    type TryGather = T::TryGather;
+    type GatherSettled = T::GatherSettled;
+
+    fn gather(self) -> Self::Gather {
+        self.gather_tuple()
+    }
+
+    fn try_gather(self) -> Self::TryGather {
+        self.try_gather_tuple()
+    }
+
+    fn gather_settled(self) -> Self::GatherSettled {
+        self.gather_settled_tuple()
+    }
 }
 
 /// Polls a pending element; reports whether it is still pending. A panic is
@@ -156,22 +215,22 @@ macro_rules! tuple_impls {
             }
         }
 
-        impl<$($F: IntoFuture),+> GatherExt for ($($F,)+) {
+        impl<$($F: IntoFuture),+> GatherTuple for ($($F,)+) {
             type Gather = $Gather<$($F::IntoFuture),+>;
             type TryGather = $TryGather<$($F::IntoFuture),+>;
             type GatherSettled = $Settled<$($F::IntoFuture),+>;
 
-            fn gather(self) -> Self::Gather {
+            fn gather_tuple(self) -> Self::Gather {
                 let ($($f,)+) = self;
                 $Gather { $($f: MaybeDone::Future(CatchPanic::new($f.into_future())),)+ }
             }
 
-            fn try_gather(self) -> Self::TryGather {
+            fn try_gather_tuple(self) -> Self::TryGather {
                 let ($($f,)+) = self;
                 $TryGather { $($f: MaybeDone::Future(CatchPanic::new($f.into_future())),)+ }
             }
 
-            fn gather_settled(self) -> Self::GatherSettled {
+            fn gather_settled_tuple(self) -> Self::GatherSettled {
                 let ($($f,)+) = self;
                 $Settled { $($f: MaybeDone::Future(CatchPanic::new($f.into_future())),)+ }
             }
@@ -365,24 +424,24 @@ fn into_array<T, const N: usize>(items: Vec<T>) -> [T; N] {
     }
 }
 
-impl<F: IntoFuture, const N: usize> GatherExt for [F; N] {
+impl<F: IntoFuture, const N: usize> GatherTuple for [F; N] {
     type Gather = GatherArray<F, N>;
     type TryGather = TryGatherArray<F, N>;
     type GatherSettled = GatherSettledArray<F, N>;
 
-    fn gather(self) -> Self::Gather {
+    fn gather_tuple(self) -> Self::Gather {
         GatherArray {
             inner: crate::gather(self),
         }
     }
 
-    fn try_gather(self) -> Self::TryGather {
+    fn try_gather_tuple(self) -> Self::TryGather {
         TryGatherArray {
             inner: TryGather::new(self.into_iter()),
         }
     }
 
-    fn gather_settled(self) -> Self::GatherSettled {
+    fn gather_settled_tuple(self) -> Self::GatherSettled {
         GatherSettledArray {
             inner: GatherSettled::new(self.into_iter()),
         }

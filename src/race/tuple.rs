@@ -60,6 +60,22 @@ use crate::utils::catch_panic::CatchPanic;
 /// assert_eq!(found.first_ok().await, Ok(4));
 /// # });
 /// ```
+///
+/// A tuple of 13 or more is a compile error whose message says what to do:
+///
+/// ```compile_fail,E0599
+/// use aiokit::RaceExt;
+/// # futures_lite::future::block_on(async {
+/// async fn f() -> u8 { 1 }
+/// let _ = (f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f()).first_completed().await;
+/// # });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`first_completed` and `first_ok` take a tuple of 1 to 12 futures with one output type, or an array of futures",
+    label = "`{Self}` is neither",
+    note = "tuples hold at most 12 futures: nest them, `((a, b, ..).first_completed(), (m, n, ..).first_completed()).first_completed()`, or put futures of one type in an array or `Vec` and call `aiokit::race(iter)` / `aiokit::race_ok(iter)`",
+    note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
+)]
 pub trait RaceExt {
     /// The future returned by [`first_completed`](RaceExt::first_completed).
     type FirstCompleted: Future;
@@ -109,6 +125,41 @@ pub trait RaceExt {
     fn first_ok(self) -> Self::FirstOk;
 }
 
+/// The tuples (1 to 12 elements with one output type) and arrays of futures
+/// that [`RaceExt`] is implemented for; an implementation detail that carries
+/// the compile error for other types.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`first_completed` and `first_ok` take a tuple of 1 to 12 futures with one output type, or an array of futures",
+    label = "`{Self}` is neither",
+    note = "tuples hold at most 12 futures: nest them, `((a, b, ..).first_completed(), (m, n, ..).first_completed()).first_completed()`, or put futures of one type in an array or `Vec` and call `aiokit::race(iter)` / `aiokit::race_ok(iter)`",
+    note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
+)]
+pub trait RaceTuple {
+    /// The future returned by [`RaceExt::first_completed`].
+    type FirstCompleted: Future;
+    /// The future returned by [`RaceExt::first_ok`].
+    type FirstOk;
+    /// See [`RaceExt::first_completed`].
+    fn first_completed_tuple(self) -> Self::FirstCompleted;
+    /// See [`RaceExt::first_ok`].
+    fn first_ok_tuple(self) -> Self::FirstOk;
+}
+
+impl<T: RaceTuple> RaceExt for T {
+    type FirstCompleted = T::FirstCompleted;
+    type FirstOk = T::FirstOk;
+
+    #[track_caller]
+    fn first_completed(self) -> Self::FirstCompleted {
+        self.first_completed_tuple()
+    }
+
+    fn first_ok(self) -> Self::FirstOk {
+        self.first_ok_tuple()
+    }
+}
+
 /// `i % n`, the element at rotated position `i` of an `n`-tuple.
 fn wrap(i: usize, n: usize) -> usize {
     i % n
@@ -152,11 +203,11 @@ macro_rules! tuple_impls {
             }
         }
 
-        impl<Out, $($F: IntoFuture<Output = Out>),+> RaceExt for ($($F,)+) {
+        impl<Out, $($F: IntoFuture<Output = Out>),+> RaceTuple for ($($F,)+) {
             type FirstCompleted = $First<$($F::IntoFuture),+>;
             type FirstOk = $FirstOk<$($F::IntoFuture),+>;
 
-            fn first_completed(self) -> Self::FirstCompleted {
+            fn first_completed_tuple(self) -> Self::FirstCompleted {
                 let ($($f,)+) = self;
                 $First {
                     $($f: Some(CatchPanic::new($f.into_future())),)+
@@ -164,7 +215,7 @@ macro_rules! tuple_impls {
                 }
             }
 
-            fn first_ok(self) -> Self::FirstOk {
+            fn first_ok_tuple(self) -> Self::FirstOk {
                 let ($($f,)+) = self;
                 $FirstOk {
                     $($f: MaybeDone::Future(CatchPanic::new($f.into_future())),)+
@@ -342,18 +393,18 @@ impl<F: IntoFuture, const N: usize> fmt::Debug for FirstOkArray<F, N> {
     }
 }
 
-impl<F: IntoFuture, const N: usize> RaceExt for [F; N] {
+impl<F: IntoFuture, const N: usize> RaceTuple for [F; N] {
     type FirstCompleted = FirstCompletedArray<F, N>;
     type FirstOk = FirstOkArray<F, N>;
 
     #[track_caller]
-    fn first_completed(self) -> Self::FirstCompleted {
+    fn first_completed_tuple(self) -> Self::FirstCompleted {
         FirstCompletedArray {
             inner: Race::new(self.into_iter(), "aiokit::RaceExt::first_completed"),
         }
     }
 
-    fn first_ok(self) -> Self::FirstOk {
+    fn first_ok_tuple(self) -> Self::FirstOk {
         FirstOkArray {
             inner: RaceOk::new(self.into_iter()),
         }
