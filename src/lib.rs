@@ -116,9 +116,9 @@
 //! | `asyncio.as_completed(aws)` | [`as_completed()`] |
 //! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
-//! | p-map / pMapIterable over an async iterator | `stream.gather_stream()`, `.as_completed_stream()`, with `.limit(n)` (`GatherStreamExt`) |
+//! | p-map / pMapIterable over an async iterator | `stream.gather_stream()`, `.as_completed_stream()`, with `.limit(n)` ([`GatherStreamExt`]) |
 //! | `asyncio.create_task(coro)` / a promise started without `await` | the executor's spawn (`tokio::spawn`, `smol::spawn`: the future must be `'static`), or, for producers and a consumer that run together, `(producer(), consumer()).gather().await` in the task: no `'static`, no spawn |
-//! | `async with asyncio.TaskGroup() as tg` / trio nursery | `aiokit::TaskGroup`: futures pushed while it runs (also from its children, through a `GroupHandle`), polled in the task |
+//! | `async with asyncio.TaskGroup() as tg` / trio nursery | [`TaskGroup`]: futures pushed while it runs (also from its children, through a `GroupHandle`), polled in the task |
 //! | `asyncio.Queue(maxsize)`: `put`, `get`, `task_done`, `join` | `aiokit::Queue`: `get` returns a guard whose drop marks the item done; `join`, `shutdown` |
 //! | one `asyncio.Semaphore(n)` shared by unrelated tasks | async-lock's `Semaphore` (aiokit's `.limit(n)` bounds one group; [`ThreadLimiter`][ThreadLimiter] bounds threads) |
 //! | work that must run on another core, or outlive the caller | spawn it with the executor: nothing in aiokit runs on another core (`to_thread`'s closures run on a thread pool) |
@@ -147,6 +147,10 @@
 //! | [`as_completed()`] | each in turn | (items are outputs) | siblings dropped, panic resumes | empty stream |
 //! | [`race()`] | the first to complete; the rest are dropped | an `Err` wins like an `Ok` | siblings dropped, panic resumes | panics at the call |
 //! | [`race_ok()`] | the first `Ok`, or all | recorded; if all fail, [`AllFailed`] with every error in input order | siblings dropped, panic resumes | `Err(AllFailed)`, empty |
+//! | [`gather_stream`](GatherStreamExt::gather_stream) / [`as_completed_stream`](GatherStreamExt::as_completed_stream) | each in turn, as the input stream yields | (items are outputs) | the rest dropped, panic resumes | empty stream |
+//! | [`try_gather_stream`](GatherStreamExt::try_gather_stream) | each in turn, until the first `Err` | the `Err` is yielded at once, the rest dropped, the stream ends | the rest dropped, panic resumes | empty stream |
+//! | [`gather_settled_stream`](GatherStreamExt::gather_settled_stream) | each in turn | recorded, with its index | recorded as [`Settled::Panicked`] | empty stream |
+//! | [`TaskGroup`] | each in turn, pushes included, until idle with no handle left | yielded; `fail_fast` drops the rest, `drain_on_error` lets the running finish | the rest dropped, panic resumes (`drain_on_error`: after the running finish) | empty stream |
 //!
 //! Cancellation is dropping: dropping any of these drops every child that has not
 //! completed, synchronously. Each child is dropped as soon as it completes.
@@ -194,6 +198,164 @@
 //!     });
 //! }
 //! ```
+//!
+//! # Concurrency over a stream
+//!
+//! `GatherStreamExt` gives every `Stream` of futures the gather family: the
+//! futures run at most `n` at a time, their outputs come out as a stream while the
+//! input is still being read, and a finished child's slot is refilled in the same
+//! poll. `gather_stream` keeps input order (p-map with `preserveOrder`),
+//! `as_completed_stream` yields `(index, output)` as each completes,
+//! `try_gather_stream` ends at the first `Err`, and `gather_settled_stream` keeps
+//! every outcome with its index. The input is read only when there is room, so it
+//! may be endless. `cargo run --example pipeline_http` runs this pipeline against
+//! a real HTTP server on 127.0.0.1.
+//!
+//! ```rust
+//! use aiokit::prelude::*;
+//! use aiokit::Page;
+//!
+//! async fn fetch_detail(id: u32) -> Result<String, std::io::Error> {
+//!     Ok(format!("detail of item {id}"))
+//! }
+//!
+//! fn main() {
+//!     smol::block_on(async {
+//!         // GET /items?page=N -> ids; then GET /items/{id} for each, 4 at a time.
+//!         let ids = aiokit::paginate(0u32, |page| async move {
+//!             let ids = vec![page * 10, page * 10 + 1];
+//!             Ok::<_, std::io::Error>(if page < 2 { Page::next(ids, page + 1) } else { Page::last(ids) })
+//!         });
+//!         let mut details = ids
+//!             .map(|id| async move { fetch_detail(id.map_err(std::io::Error::other)?).await })
+//!             .gather_settled_stream()
+//!             .limit(4);
+//!         while let Some((index, outcome)) = details.next().await {
+//!             println!("item {index}: {outcome}");
+//!         }
+//!     });
+//! }
+//! ```
+//!
+//! # Task groups
+//!
+//! `TaskGroup` is asyncio's `TaskGroup` (a trio nursery) polled inside your task:
+//! push futures while it runs, also from its own children through a cloneable
+//! `GroupHandle`, and read `(index, output)` as they complete. `.limit(n)` bounds
+//! how many run; `.fail_fast()` drops the rest at the first `Err`, and
+//! `.drain_on_error()` starts nothing new but lets the running ones finish.
+//! Dropping the group drops every child.
+//!
+//! ```rust
+//! use std::pin::Pin;
+//!
+//! use aiokit::prelude::*;
+//! use aiokit::{GroupHandle, TaskGroup};
+//!
+//! type Job = Pin<Box<dyn Future<Output = String>>>;
+//!
+//! /// Visits a directory and pushes a visit of each subdirectory.
+//! fn visit(path: String, depth: u32, group: GroupHandle<Job>) -> Job {
+//!     Box::pin(async move {
+//!         if depth < 2 {
+//!             for child in ["a", "b"] {
+//!                 let job = visit(format!("{path}/{child}"), depth + 1, group.clone());
+//!                 group.push(job).expect("the group is running");
+//!             }
+//!         }
+//!         path
+//!     })
+//! }
+//!
+//! fn main() {
+//!     smol::block_on(async {
+//!         let mut group: TaskGroup<Job> = TaskGroup::new().limit(3);
+//!         let handle = group.handle();
+//!         group.push(visit(String::from("root"), 0, handle));
+//!         while let Some((index, path)) = group.next().await {
+//!             println!("{index}: {path}");
+//!         }
+//!     });
+//! }
+//! ```
+//!
+//! # Queues
+//!
+//! `Queue` is `asyncio.Queue`: `put` waits while a bounded queue is full, `get`
+//! returns a guard whose drop marks the item done (so `task_done` cannot be
+//! forgotten), `join` waits until every item put is done, and `shutdown` wakes
+//! every waiter. Producers and consumers can run in one task with no spawning:
+//!
+#![cfg_attr(all(feature = "queue", feature = "time"), doc = "```rust")]
+#![cfg_attr(not(all(feature = "queue", feature = "time")), doc = "```rust,ignore")]
+//! use std::time::Duration;
+//!
+//! use aiokit::{GatherExt, Queue};
+//!
+//! fn main() {
+//!     smol::block_on(async {
+//!         let queue = Queue::bounded(4); // asyncio.Queue(maxsize=4)
+//!         let producer = async {
+//!             for n in 1..=6 {
+//!                 queue.put(n).await.unwrap(); // waits while the queue is full
+//!             }
+//!             queue.join().await; // every item taken and done
+//!             queue.shutdown(); // the consumers' get() fails once the queue is empty
+//!         };
+//!         let consumer = |name: &'static str| {
+//!             let queue = &queue;
+//!             async move {
+//!                 while let Ok(n) = queue.get().await {
+//!                     aiokit::sleep(Duration::from_millis(10)).await; // work on it
+//!                     println!("{name}: {n} squared is {}", *n * *n);
+//!                 } // the guard `n` is dropped here: that item is done (task_done)
+//!             }
+//!         };
+//!         // create_task without spawning: all three run concurrently in this task.
+//!         let ((), (), ()) = (producer, consumer("a"), consumer("b")).gather().await;
+//!     });
+//! }
+//! ```
+//!
+//! # Retrying
+//!
+//! aiokit has no retry framework: use the `backon` crate with `aiokit::sleep` as
+//! its sleeper, on any executor (`cargo run --example retry_backon`).
+//!
+#![cfg_attr(feature = "time", doc = "```rust")]
+#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//! use std::time::Duration;
+//!
+//! use backon::{ExponentialBuilder, Retryable};
+//!
+//! static CALLS: AtomicU32 = AtomicU32::new(0);
+//!
+//! /// Stands for any flaky async call: fails twice, then answers.
+//! async fn fetch() -> std::io::Result<String> {
+//!     let call = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+//!     aiokit::sleep(Duration::from_millis(5)).await;
+//!     if call < 3 {
+//!         Err(std::io::Error::other(format!("attempt {call} failed")))
+//!     } else {
+//!         Ok(format!("answered on attempt {call}"))
+//!     }
+//! }
+//!
+//! fn main() {
+//!     let backoff = ExponentialBuilder::default()
+//!         .with_min_delay(Duration::from_millis(10))
+//!         .with_max_times(5);
+//!     let answer = smol::block_on(
+//!         fetch
+//!             .retry(backoff)
+//!             .sleep(aiokit::sleep) // aiokit's timers: works under any executor
+//!             .notify(|error, delay| eprintln!("{error}; retrying in {delay:?}")),
+//!     );
+//!     assert_eq!(answer.unwrap(), "answered on attempt 3");
+//! }
+//! ```
+//!
 //!
 //! # Blocking code: `to_thread`
 //!
@@ -310,9 +472,11 @@
 //!
 //! - `time` (default): timers on async-io.
 //! - `thread` (default): the blocking thread pool.
+//! - `queue` (default): `Queue`, on async-channel and event-listener.
 //!
 //! With `default-features = false`, aiokit depends only on futures-core,
-//! futures-util and pin-project-lite.
+//! futures-util, pin-project-lite and async-channel (which `TaskGroup`'s
+//! handles use).
 //!
 //! # Toolchains
 //!
@@ -364,9 +528,9 @@ mod gather;
 mod group;
 mod paginate;
 mod panic;
+pub mod prelude;
 #[cfg(feature = "queue")]
 mod queue;
-pub mod prelude;
 mod race;
 mod settled;
 mod stream;
@@ -434,7 +598,7 @@ pub mod tuple {
     };
 }
 
-// The README documents the default build (`time` and `thread` on).
-#[cfg(all(doctest, feature = "time", feature = "thread"))]
+// The README documents the default build (`time`, `thread` and `queue` on).
+#[cfg(all(doctest, feature = "time", feature = "thread", feature = "queue"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -105,9 +105,9 @@
     doc = "[`TimeoutStreamExt`]: crate#feature-flags"
 )]
 
+pub use crate::GatherStreamExt;
 pub use crate::{GatherExt, RaceExt};
 #[cfg(feature = "time")]
 pub use crate::{TimeoutExt, TimeoutStreamExt};
-pub use crate::GatherStreamExt;
 
 pub use futures_util::stream::{StreamExt, TryStreamExt};
