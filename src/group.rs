@@ -20,6 +20,10 @@ use crate::{Panic, ResultOutput};
 /// Futures pushed through handles, with their indices.
 type Pushed<F> = (usize, F);
 
+/// The receiving end of the handles' channel, and a way to make more handles
+/// while one is alive.
+type Inbox<F> = (Pin<Box<Receiver<Pushed<F>>>>, WeakSender<Pushed<F>>);
+
 /// What the group does after the first `Err` or panic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Policy {
@@ -571,7 +575,7 @@ impl<F> std::error::Error for PushError<F> {}
 pub(crate) struct GroupSource<F> {
     local: VecDeque<Pushed<F>>,
     /// Created by the first handle; replaced once every handle is gone.
-    channel: Option<(Pin<Box<Receiver<Pushed<F>>>>, WeakSender<Pushed<F>>)>,
+    channel: Option<Inbox<F>>,
     /// The next index, shared with the handles.
     next: Arc<AtomicUsize>,
 }

@@ -159,6 +159,8 @@ pub trait GatherStreamExt: Stream {
     /// assert_eq!(done, [(2, 2), (1, 1), (0, 0)]);
     /// # });
     /// ```
+    // Named after `as_completed`, not an `as_` conversion.
+    #[allow(clippy::wrong_self_convention)]
     fn as_completed_stream(self) -> AsCompletedStream<Self>
     where
         Self: Sized,

@@ -92,6 +92,9 @@ pub(crate) struct Engine<S: Source> {
     state: State<S>,
 }
 
+// The running state stays inline, in the combinator's own future: boxing it
+// would cost an allocation per set.
+#[allow(clippy::large_enum_variant)]
 enum State<S: Source> {
     /// Not polled yet: nothing pulled from the source.
     Idle {
@@ -404,27 +407,8 @@ impl<S: Source> Running<S> {
                 }
             }
             source_wake = Some((wake, waker));
-        } else if config.limit == usize::MAX {
-            // Everything at once: collect straight from the source, which
-            // keeps an iterator's exact length.
-            let mut noop = Context::from_waker(Waker::noop());
-            slots = std::iter::from_fn(|| match source.poll_input(&mut noop) {
-                Poll::Ready(input) => input.map(|(_, fut)| Some(fut)),
-                Poll::Pending => None,
-            })
-            .collect();
-            exhausted = true;
         } else {
-            let mut noop = Context::from_waker(Waker::noop());
-            while slots.len() < config.limit {
-                match source.poll_input(&mut noop) {
-                    Poll::Ready(Some((_, fut))) => slots.push(Some(fut)),
-                    _ => {
-                        exhausted = true;
-                        break;
-                    }
-                }
-            }
+            (slots, exhausted) = source.take_ready(config.limit);
         }
         let len = slots.len();
         Self {

@@ -23,6 +23,21 @@ pub(crate) trait Source {
     /// Bounds on the number of inputs still to come, as for iterators.
     fn size_hint(&self) -> (usize, Option<usize>);
 
+    /// Up to `limit` inputs available now, each wrapped in `Some` (the
+    /// engine's first chunk); `true` when the source is known to be
+    /// exhausted. Only for sources that are never pending.
+    fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
+        let mut noop = Context::from_waker(std::task::Waker::noop());
+        let mut taken = Vec::new();
+        while taken.len() < limit {
+            match self.poll_input(&mut noop) {
+                Poll::Ready(Some((_, fut))) => taken.push(Some(fut)),
+                _ => return (taken, true),
+            }
+        }
+        (taken, false)
+    }
+
     /// Whether `poll_input` may return `Pending` (and so needs a waker of its
     /// own). Iterators never do.
     const ASYNC: bool;
@@ -59,6 +74,21 @@ where
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.iter.size_hint()
+    }
+
+    #[inline]
+    fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
+        // Collected straight from the iterator, which keeps its size hint:
+        // one allocation of the exact size for an exact-size iterator.
+        let taken: Vec<_> = (self.iter.by_ref())
+            .take(limit)
+            .map(|input| Some(input.into_future()))
+            .collect();
+        self.next += taken.len();
+        // Stopping short of the limit means the iterator ran dry; so does
+        // having no limit at all.
+        let exhausted = taken.len() < limit || limit == usize::MAX;
+        (taken, exhausted)
     }
 }
 
