@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use aiokit::{GatherExt, RaceExt, Settled};
+use aiokit::{GatherExt, GatherStreamExt, RaceExt, Settled};
 use futures_lite::StreamExt;
 
 /// Pretends to be a network call that takes `ms` milliseconds.
@@ -230,6 +230,96 @@ async fn paginate_section() {
     );
 }
 
+async fn stream_section() {
+    println!("== gather over a stream: p-map / pMapIterable");
+    // Ids from a paginated list (5 pages of 4, 20 ms a page); a detail
+    // request of 30 ms per id, at most 4 in flight, started while later
+    // pages are still being fetched.
+    let ids = aiokit::paginate(0u32, |page| async move {
+        async_io::Timer::after(Duration::from_millis(20)).await;
+        let ids = (page * 4..page * 4 + 4).collect::<Vec<u32>>();
+        Ok::<_, String>(if page < 4 {
+            aiokit::Page::next(ids, page + 1)
+        } else {
+            aiokit::Page::last(ids)
+        })
+    });
+    let start = Instant::now();
+    let details: Vec<(usize, Settled<String, String>)> = ids
+        .map(|id| async move {
+            let id = id.map_err(|e| e.to_string())?;
+            if id == 7 {
+                return Err(format!("item {id}: not found"));
+            }
+            Ok(fetch(id, 30).await)
+        })
+        .gather_settled_stream()
+        .limit(4)
+        .collect()
+        .await;
+    let failed: Vec<String> = details
+        .iter()
+        .filter_map(|(_, outcome)| outcome.error().cloned())
+        .collect();
+    println!(
+        "   {} details, 4 at a time, in {:?}; failed: {failed:?}",
+        details.len(),
+        start.elapsed()
+    );
+}
+
+async fn task_group_section() {
+    println!("== TaskGroup: asyncio.TaskGroup / a trio nursery, without spawning");
+    type Job = std::pin::Pin<Box<dyn Future<Output = u32>>>;
+    // Each job n < 8 pushes jobs 2n + 1 and 2n + 2 into the group it runs in.
+    fn job(n: u32, group: aiokit::GroupHandle<Job>) -> Job {
+        Box::pin(async move {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+            for child in [2 * n + 1, 2 * n + 2] {
+                if child < 15 {
+                    group.push(job(child, group.clone())).unwrap();
+                }
+            }
+            n
+        })
+    }
+    let mut group: aiokit::TaskGroup<Job> = aiokit::TaskGroup::new().limit(4);
+    let handle = group.handle();
+    group.push(job(0, handle));
+    let start = Instant::now();
+    let done: Vec<u32> = group.map(|(_, n)| n).collect().await;
+    println!(
+        "   {} jobs pushed by their parents, 4 at a time, in {:?}: {done:?}",
+        done.len(),
+        start.elapsed()
+    );
+}
+
+async fn queue_section() {
+    println!("== Queue: asyncio.Queue with put / get / join / shutdown");
+    let queue = aiokit::Queue::bounded(2);
+    let producer = async {
+        for n in 1..=5 {
+            queue.put(n).await.unwrap();
+        }
+        queue.join().await; // every item taken and its guard dropped
+        queue.shutdown();
+    };
+    let consumer = |name: &'static str| {
+        let queue = &queue;
+        async move {
+            let mut took = Vec::new();
+            while let Ok(item) = queue.get().await {
+                async_io::Timer::after(Duration::from_millis(5)).await;
+                took.push(*item);
+            } // dropping the guard marks the item done (task_done)
+            format!("{name} took {took:?}")
+        }
+    };
+    let ((), a, b) = (producer, consumer("a"), consumer("b")).gather().await;
+    println!("   {a}; {b}");
+}
+
 fn main() {
     // The panic in the gather_settled section is caught and reported; keep
     // the default hook from printing it as if the program had crashed.
@@ -243,5 +333,8 @@ fn main() {
         time_section().await;
         to_thread_section().await;
         paginate_section().await;
+        stream_section().await;
+        task_group_section().await;
+        queue_section().await;
     });
 }
