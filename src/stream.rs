@@ -298,6 +298,19 @@ where
         }
     }
 
+    /// The next output in this stream's order; a child's panic drops
+    /// everything else first, then resumes.
+    fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Out<S>)>> {
+        Poll::Ready(match std::task::ready!(self.poll_next(cx)) {
+            Some((index, Ok(value))) => Some((index, value)),
+            Some((_, Err(panic))) => {
+                self.clear();
+                panic.resume()
+            }
+            None => None,
+        })
+    }
+
     /// Drops every child, the input, and the outputs waiting.
     fn clear(&mut self) {
         self.engine.clear();
@@ -426,15 +439,8 @@ where
     type Item = Out<S>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let inner = &mut self.inner;
-        Poll::Ready(match std::task::ready!(inner.poll_next(cx)) {
-            Some((_, Ok(value))) => Some(value),
-            Some((_, Err(panic))) => {
-                inner.clear();
-                panic.resume()
-            }
-            None => None,
-        })
+        let output = std::task::ready!(self.inner.poll_output(cx));
+        Poll::Ready(output.map(|(_, value)| value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -450,15 +456,7 @@ where
     type Item = (usize, Out<S>);
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let inner = &mut self.inner;
-        Poll::Ready(match std::task::ready!(inner.poll_next(cx)) {
-            Some((index, Ok(value))) => Some((index, value)),
-            Some((_, Err(panic))) => {
-                inner.clear();
-                panic.resume()
-            }
-            None => None,
-        })
+        self.inner.poll_output(cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
