@@ -7,3 +7,4 @@ pub(crate) mod raw;
 // Used by `ThreadLimiter`; compiled without the feature too, so Miri tests it.
 #[cfg_attr(not(feature = "thread"), allow(dead_code))]
 pub(crate) mod semaphore;
+pub(crate) mod sync;
