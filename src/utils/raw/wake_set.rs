@@ -274,7 +274,13 @@ impl WakeSet {
                 *bits &= *bits - 1;
                 Some(slot)
             }
-            (Batch::List { slots, cursor }, Queue::Locked { slots: queue, nonempty }) => {
+            (
+                Batch::List { slots, cursor },
+                Queue::Locked {
+                    slots: queue,
+                    nonempty,
+                },
+            ) => {
                 if *cursor == slots.len() {
                     slots.clear();
                     *cursor = 0;
