@@ -20,6 +20,7 @@ mod forms;
 #[path = "stress/limiter.rs"]
 mod limiter;
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, Once, PoisonError};
@@ -108,7 +109,12 @@ fn watched(name: &str, body: impl FnOnce(&Label)) {
     std::thread::spawn(move || {
         if let Err(RecvTimeoutError::Timeout) = watchdog.recv_timeout(hang) {
             let at = shown.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            eprintln!("stress: hung for {hang:?} in {at}: aborting");
+            // Straight to stderr: the test harness captures `eprintln!`
+            // output, which an abort would lose.
+            let _ = writeln!(
+                std::io::stderr(),
+                "stress: hung for {hang:?} in {at}: aborting"
+            );
             std::process::abort();
         }
     });

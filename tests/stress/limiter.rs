@@ -102,10 +102,21 @@ async fn one_run(cap: usize, seed: u64) {
                 std::future::pending::<()>().await;
             }
         });
+        // Half the callers look at their cancellation first, so a caller
+        // woken by a grant and cancelled before it ran drops its future
+        // with the permit handed to it but not taken.
+        let cancel_first = i % 2 == 1;
         async move {
-            match select(Box::pin(work), Box::pin(cancel)).await {
-                Either::Left((i, _)) => Some(i),
-                Either::Right(((), _)) => None,
+            if cancel_first {
+                match select(Box::pin(cancel), Box::pin(work)).await {
+                    Either::Left(((), _)) => None,
+                    Either::Right((i, _)) => Some(i),
+                }
+            } else {
+                match select(Box::pin(work), Box::pin(cancel)).await {
+                    Either::Left((i, _)) => Some(i),
+                    Either::Right(((), _)) => None,
+                }
             }
         }
     });
