@@ -24,7 +24,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, Once, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use child::{Kind, PLANTED, Tracker};
@@ -253,7 +253,7 @@ fn poll_k<F: std::future::Future + Unpin>(fut: &mut F, k: usize) -> bool {
     let waker = Waker::from(common::CountingWaker::new());
     let mut cx = Context::from_waker(&waker);
     for _ in 0..k {
-        if let Poll::Ready(_) = std::pin::Pin::new(&mut *fut).poll(&mut cx) {
+        if std::pin::Pin::new(&mut *fut).poll(&mut cx).is_ready() {
             return true;
         }
         std::thread::yield_now();
@@ -275,8 +275,10 @@ fn drop_at_every_poll_point() {
                     form.name
                 );
                 watched(&name, |label| {
-                    for rep in 0..iters(6) {
-                        for k in 0..=12 {
+                    for rep in 0..iters(4) {
+                        // Every poll point until the combinator completes
+                        // (up to 40 polls).
+                        for k in 0..=40 {
                             let s = seed(&name, rep * 100 + k);
                             label.set(format!("{name} k={k} rep={rep} seed {s:#x}"));
                             let mut rng = fastrand::Rng::with_seed(s);
@@ -288,7 +290,7 @@ fn drop_at_every_poll_point() {
                                 tracker.inputs(rng.u64(..)),
                                 limit,
                             );
-                            poll_k(&mut fut, k);
+                            let completed = poll_k(&mut fut, k);
                             // Dropped while the firing threads still hold and
                             // fire the children's wakers.
                             drop(fut);
@@ -305,6 +307,9 @@ fn drop_at_every_poll_point() {
                                 drop(ctl.waker_take());
                             }
                             points += 1;
+                            if completed {
+                                break;
+                            }
                         }
                     }
                 });

@@ -472,7 +472,7 @@ mod tests {
 }
 
 /// loom models of the hand-off, run with
-/// `RUSTFLAGS="--cfg loom" cargo test --release --lib loom` (the state's lock
+/// `RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom` (the state's lock
 /// is loom's there, see `utils::sync`).
 ///
 /// What they prove, for every interleaving loom explores:
@@ -484,10 +484,26 @@ mod tests {
 /// * `loom_two_releases_two_waiters`: two permits released from two threads
 ///   to two waiters, one of them cancelled concurrently: the other gets one,
 ///   and no permit is lost or counted twice.
-#[cfg(all(test, loom))]
+#[cfg(all(test, aiokit_loom))]
 mod loom_models {
     use super::*;
     use loom::thread;
+
+    /// Runs `f` under loom and prints how many interleavings it explored.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = count.clone();
+        loom::model(move || {
+            counted.fetch_add(1, Relaxed);
+            f();
+        });
+        let name = std::thread::current().name().unwrap_or("?").to_owned();
+        eprintln!(
+            "loom: {name}: {} interleavings explored",
+            count.load(Relaxed)
+        );
+    }
 
     fn poll_noop(acquire: &mut Acquire) -> Poll<Permit> {
         Pin::new(acquire).poll(&mut Context::from_waker(Waker::noop()))
@@ -495,7 +511,7 @@ mod loom_models {
 
     #[test]
     fn loom_release_races_a_cancelled_waiter() {
-        loom::model(|| {
+        model(|| {
             let sem = Semaphore::new(1);
             let Poll::Ready(held) = poll_noop(&mut sem.acquire()) else {
                 panic!("a free permit")
@@ -517,7 +533,7 @@ mod loom_models {
 
     #[test]
     fn loom_two_releases_two_waiters() {
-        loom::model(|| {
+        model(|| {
             let sem = Semaphore::new(2);
             let Poll::Ready(a) = poll_noop(&mut sem.acquire()) else {
                 panic!("a free permit")

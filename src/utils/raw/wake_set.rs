@@ -442,7 +442,7 @@ mod tests {
 }
 
 /// loom models of the wake set's protocol, run with
-/// `RUSTFLAGS="--cfg loom" cargo test --release --lib loom`. Under `cfg(loom)`
+/// `RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom`. Under `cfg(aiokit_loom)`
 /// the queue's atomics, its lock and the parent's `AtomicWaker` are loom's
 /// (see `utils::sync`), so loom explores every interleaving of the code above.
 ///
@@ -458,10 +458,26 @@ mod tests {
 /// * `loom_parent_waker_changes`: the parent polled with one waker, then
 ///   another (a task moved between executors) while a wake is in flight: the
 ///   wake reaches the task.
-#[cfg(all(test, loom))]
+#[cfg(all(test, aiokit_loom))]
 mod loom_models {
     use super::*;
     use loom::thread;
+
+    /// Runs `f` under loom and prints how many interleavings it explored.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = count.clone();
+        loom::model(move || {
+            counted.fetch_add(1, Relaxed);
+            f();
+        });
+        let name = std::thread::current().name().unwrap_or("?").to_owned();
+        eprintln!(
+            "loom: {name}: {} interleavings explored",
+            count.load(Relaxed)
+        );
+    }
     use std::future::poll_fn;
     use std::task::{Context, Poll};
 
@@ -497,7 +513,7 @@ mod loom_models {
     }
 
     fn wakes_race_the_parent_poll(wake_order: bool) {
-        loom::model(move || {
+        model(move || {
             let mut set = WakeSet::new(2, wake_order);
             let w0 = set.waker(0).clone();
             let w1 = set.waker(1).clone();
@@ -531,7 +547,7 @@ mod loom_models {
     #[test]
     fn loom_parent_waker_changes() {
         for wake_order in [false, true] {
-            loom::model(move || {
+            model(move || {
                 let mut set = WakeSet::new(1, wake_order);
                 // First poll under a waker nobody listens to.
                 set.register(Waker::noop());
