@@ -475,7 +475,8 @@ mod tests {
 /// `RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom` (the state's lock
 /// is loom's there, see `utils::sync`).
 ///
-/// What they prove, for every interleaving loom explores:
+/// What they prove, for every interleaving loom explores (all of them with up
+/// to 3 preemptions; `LOOM_MAX_PREEMPTIONS` changes the bound):
 ///
 /// * `loom_release_races_a_cancelled_waiter`: a permit released while the
 ///   oldest waiter is dropped (before or after it was handed the permit)
@@ -494,7 +495,11 @@ mod loom_models {
         use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
         let count = std::sync::Arc::new(AtomicUsize::new(0));
         let counted = count.clone();
-        loom::model(move || {
+        let mut builder = loom::model::Builder::new();
+        // Bounded like tokio's models unless LOOM_MAX_PREEMPTIONS says
+        // otherwise: every interleaving with up to 3 preemptions.
+        builder.preemption_bound = builder.preemption_bound.or(Some(3));
+        builder.check(move || {
             counted.fetch_add(1, Relaxed);
             f();
         });
