@@ -212,9 +212,21 @@ impl Drop for Child {
 /// the threads; each hands back the wakers it kept, to be woken after the
 /// combinator is gone.
 pub fn fire_all(tracker: &Arc<Tracker>, threads: usize, seed: u64) -> Vec<JoinHandle<Vec<Waker>>> {
+    fire_some(tracker, tracker.len(), threads, seed)
+}
+
+/// [`fire_all`], but only `count` children (chosen at random) are fired; the
+/// others stay pending.
+pub fn fire_some(
+    tracker: &Arc<Tracker>,
+    count: usize,
+    threads: usize,
+    seed: u64,
+) -> Vec<JoinHandle<Vec<Waker>>> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut order: Vec<usize> = (0..tracker.len()).collect();
     rng.shuffle(&mut order);
+    order.truncate(count);
     let per = order.len().div_ceil(threads.max(1)).max(1);
     order
         .chunks(per)
