@@ -7,7 +7,7 @@
 //!
 //! - `AIOKIT_STRESS_SEED=<u64>`: the base seed (default fixed).
 //! - `AIOKIT_STRESS_ITERS=<scale>`: multiplies every iteration count (default
-//!   1; `0.1` for slow tools such as ThreadSanitizer, `50` for a long run:
+//!   1; `0.5` under ThreadSanitizer, `50` for a long run:
 //!   `AIOKIT_STRESS_ITERS=50 cargo test --release --test stress`).
 //! - `AIOKIT_STRESS_HANG=<seconds>`: how long one scenario batch may run
 //!   before the watchdog aborts the process naming it (default 120).
