@@ -208,9 +208,9 @@ fn storms(
 
 fn storm_iters(n: usize) -> usize {
     match n {
-        0..=8 => 200,
-        9..=100 => 40,
-        _ => 4,
+        0..=8 => 1000,
+        9..=100 => 200,
+        _ => 20,
     }
 }
 
@@ -275,7 +275,7 @@ fn drop_at_every_poll_point() {
                     form.name
                 );
                 watched(&name, |label| {
-                    for rep in 0..iters(6) {
+                    for rep in 0..iters(20) {
                         // Every poll point until the combinator completes
                         // (up to 40 polls).
                         for k in 0..=40 {

@@ -48,7 +48,7 @@ pub fn random_cancellation() {
     for &executor in EXECUTORS {
         for cap in [1, 3] {
             let name = format!("thread_limiter/{executor}/cap={cap}");
-            let count = iters(12);
+            let count = iters(40);
             let (done, label_name) = (Arc::new(AtomicUsize::new(0)), name.clone());
             watched(&name, |label| {
                 let at = label.0.clone();
@@ -175,7 +175,7 @@ pub fn cancellable_under_timeout() {
         let name = format!("to_thread_cancellable_under_timeout/{executor}");
         watched(&name, |_| {
             on(executor, async move {
-                for round in 0..iters(3) {
+                for round in 0..iters(6) {
                     const CAP: usize = 2;
                     let limiter = aiokit::ThreadLimiter::new(CAP);
                     let started = Arc::new(AtomicUsize::new(0));
