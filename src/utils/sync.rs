@@ -1,6 +1,6 @@
-//! The synchronization primitives of the wake set and the semaphore: std's
-//! (and futures-util's `AtomicWaker`) in every build, loom's in the loom
-//! models (`RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom`), so the
+//! The synchronization primitives of the wake set and the semaphore: std's in
+//! every build, loom's in the loom models
+//! (`RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom`), so the
 //! models explore the very code the crate runs.
 
 #[cfg(not(all(test, aiokit_loom)))]
@@ -13,31 +13,43 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64};
 #[cfg(all(test, aiokit_loom))]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
+use std::sync::PoisonError;
 use std::task::Waker;
 
-/// The parent task's waker: registered at the start of every parent poll,
-/// taken and woken by whichever child wake finds the queue empty.
+/// The parent task's waker: stored (under a lock) when the parent is polled
+/// with a waker that would wake another task, cloned and woken by whichever
+/// child wake finds the queue empty. It stays stored after a wake, so a
+/// parent polled again with the same waker touches no lock and no count.
 #[derive(Default)]
 pub(crate) struct ParentWaker {
-    #[cfg(not(all(test, aiokit_loom)))]
-    inner: futures_util::task::AtomicWaker,
-    #[cfg(all(test, aiokit_loom))]
-    inner: loom::future::AtomicWaker,
+    slot: Mutex<Option<Waker>>,
 }
 
 impl ParentWaker {
-    /// Stores `waker` (cloning it only when it would wake another task).
+    /// Stores `waker`.
     #[inline]
     pub(crate) fn register(&self, waker: &Waker) {
-        #[cfg(not(all(test, aiokit_loom)))]
-        self.inner.register(waker);
-        #[cfg(all(test, aiokit_loom))]
-        self.inner.register_by_ref(waker);
+        let waker = waker.clone();
+        let old = self
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(waker);
+        // Dropped outside the lock.
+        drop(old);
     }
 
-    /// Takes the stored waker, if any, and wakes it.
+    /// Wakes the stored waker, if any (a clone, woken outside the lock in
+    /// case it polls the parent inline).
     #[inline]
     pub(crate) fn wake(&self) {
-        self.inner.wake();
+        let waker = self
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
