@@ -11,3 +11,4 @@ pub(crate) mod raw;
 pub(crate) mod semaphore;
 pub(crate) mod set;
 pub(crate) mod source;
+pub(crate) mod sync;

@@ -8,7 +8,9 @@
 //!   handed out as raw wakers, instead of one `Arc` per child.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment, and `.ci/run` runs the
-//! tests of this module (and of the engine built on it) under Miri.
+//! tests of this module (and of the engine built on it) under Miri with
+//! several seeds, and the loom models of the wake set's protocol (see
+//! [`wake_set`]) with `RUSTFLAGS="--cfg aiokit_loom"`.
 
 pub(crate) mod pin_slice;
 pub(crate) mod wake_set;

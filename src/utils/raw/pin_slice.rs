@@ -1,10 +1,11 @@
 //! A fixed-size slice of futures pinned in place.
 //!
-//! This is the crate's only `unsafe` code. It exists so that `gather` and
-//! friends can keep every child future inline in one allocation instead of
-//! boxing each child (`Pin<Box<F>>` costs one allocation per child, which the
-//! `gather` benchmark shows to be several times the cost of polling a ready
-//! child). `.ci/run` runs this module's tests under Miri.
+//! One of the two `unsafe` modules of the crate (the other is
+//! [`wake_set`](super::wake_set)). It exists so that `gather` and friends can
+//! keep every child future inline in one allocation instead of boxing each
+//! child (`Pin<Box<F>>` costs one allocation per child, which the `gather`
+//! benchmark shows to be several times the cost of polling a ready child).
+//! `.ci/run` runs this module's tests under Miri.
 //!
 //! The invariant that makes the projections sound: a `PinSlice` owns a
 //! `Box<[Option<F>]>` that is never reallocated, and a future stored in it is
@@ -74,7 +75,7 @@ impl<F: Future> PinSlice<F> {
         // SAFETY: `slot` lives inside `self.slots`, a boxed slice that is never
         // reallocated or moved out of (see the module docs), and no `F` is
         // ever moved out of its slot: it is only dropped in place by `clear`,
-        // `clear_all`, `release` or the box's own drop. So the future stays
+        // `release` or the box's own drop. So the future stays
         // at this address until it is dropped, as `Pin` requires.
         let pinned = unsafe { Pin::new_unchecked(slot) };
         let out = pinned.poll(cx);

@@ -8,99 +8,114 @@
 //! gather benchmark shows to be the largest cost when many children wait.)
 //!
 //! Waking slot `i` queues `i` on a shared ready queue (a bit in one atomic
-//! word for sets of up to 64 slots, an index pushed onto a vector above), at
-//! most once until the slot is polled again, and wakes the parent task if the
-//! queue was empty.
+//! word for sets of up to 64 slots, an index pushed onto a locked vector
+//! above), at most once until the slot is polled again, and wakes the parent
+//! task if the queue was empty: a small set takes the parent waker's lock only
+//! for that wake (once per batch), never for the other wakes of the batch.
 //! The parent polls only the slots it dequeues, so one wake costs O(1)
 //! whatever the number of children.
+//!
+//! (An `AtomicWaker` for the parent, which would make small sets lock-free,
+//! measured slower on the gather `sparse` benchmark: its wake takes the
+//! waker, so every parent poll clones it again, with four atomic operations
+//! per wake-up where the lock needs two.)
+//!
+//! # Why no wake-up is lost
+//!
+//! A wake that makes the queue non-empty wakes the parent's stored waker. The
+//! parent stores a new waker (under the lock) before it reads the queue, and
+//! reads until the queue is empty. So a slot queued while the parent runs is
+//! either read in that poll or wakes the parent again; a slot queued before
+//! the parent stored a new waker is read after the store (the lock orders
+//! them). The loom models at the end of this file check exactly this,
+//! together with "each slot is queued at most once between two polls of it".
 
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::ops::Deref;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use crate::utils::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, ParentWaker};
 
 /// Sets of up to this many slots keep their ready queue in one `AtomicU64`.
 const MASK_BITS: usize = 64;
 
-/// The ready queue, shared by every entry and the parent.
-///
-/// A small set (up to [`MASK_BITS`] slots) queues slot `i` by setting bit
-/// `i` of `mask`: a wake is one `fetch_or`, taking the queue one `swap`. A
-/// larger set pushes indices onto a vector under the lock.
-struct Queue {
-    inner: Mutex<QueueInner>,
-    /// Large sets: set (under the lock) when the queue goes from empty to
-    /// non-empty, cleared when the parent takes it, so the parent can skip
-    /// the lock when nothing was woken.
-    nonempty: AtomicBool,
-    /// Small sets: the woken slots, one bit each.
-    mask: AtomicU64,
-    small: bool,
+/// What the entries and the parent share: the ready queue and the parent's
+/// waker.
+struct Shared {
+    queue: Queue,
+    parent: ParentWaker,
 }
 
-struct QueueInner {
-    /// Slots woken since the parent last took the queue.
-    slots: Vec<usize>,
-    /// The task polling the parent.
-    parent: Option<Waker>,
+/// The ready queue, in one of its two modes.
+enum Queue {
+    /// Sets of up to [`MASK_BITS`] slots handed out in slot order: slot `i`
+    /// is queued by setting bit `i` (one `fetch_or`), and the parent takes
+    /// every queued slot with one `swap`. A set bit is the slot's queued flag.
+    Mask(AtomicU64),
+    /// Larger sets, and sets that keep wake order: indices pushed onto a
+    /// vector under a lock, each slot at most once thanks to its entry's
+    /// `queued` flag.
+    Locked {
+        /// Slots woken since the parent last took the queue.
+        slots: Mutex<Vec<usize>>,
+        /// Set (under the lock) when the queue goes from empty to non-empty,
+        /// cleared (under the lock) when the parent takes it, so the parent
+        /// can skip the lock when nothing was woken.
+        nonempty: AtomicBool,
+    },
 }
 
-impl Queue {
-    fn lock(&self) -> MutexGuard<'_, QueueInner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+fn lock(slots: &Mutex<Vec<usize>>) -> MutexGuard<'_, Vec<usize>> {
+    slots.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One slot's waker state. Entries live in an `Arc<[Entry]>`; a raw waker
 /// points at its entry.
 struct Entry {
-    /// The shared queue, held by entry 0 only (the others reach it through
+    /// The shared state, held by entry 0 only (the others reach it through
     /// entry 0, see `wake_by_ref`), so building N entries touches no
     /// reference count N times.
-    queue: Option<Arc<Queue>>,
+    shared: Option<Arc<Shared>>,
     /// This entry's position in the slice, and the slice's length: enough to
     /// rebuild the slice pointer from an entry pointer.
     index: usize,
     len: usize,
-    /// In the queue, or about to be polled.
+    /// In the queue, or about to be polled (`Queue::Locked` only).
     queued: AtomicBool,
 }
 
 impl Entry {
-    /// Queues this entry's slot on `queue`, the queue of its set.
-    fn wake(&self, queue: &Queue) {
-        if queue.small {
-            // The parent takes the whole mask when it runs, so it needs a
-            // wake only when the mask stops being empty.
-            if queue.mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
-                let parent = queue.lock().parent.clone();
-                if let Some(parent) = parent {
-                    parent.wake();
+    /// Queues this entry's slot on `shared`, the state of its set.
+    fn wake(&self, shared: &Shared) {
+        match &shared.queue {
+            Queue::Mask(mask) => {
+                // The parent takes the whole mask when it runs, so it needs
+                // a wake only when the mask stops being empty.
+                if mask.fetch_or(1 << self.index, Ordering::AcqRel) != 0 {
+                    return;
                 }
             }
-            return;
-        }
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let parent = {
-            let mut inner = queue.lock();
-            inner.slots.push(self.index);
-            // The parent drains the whole queue when it runs, so it needs a
-            // wake only when the queue stops being empty.
-            if inner.slots.len() > 1 {
-                return;
+            Queue::Locked { slots, nonempty } => {
+                if self.queued.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+                let mut slots = lock(slots);
+                slots.push(self.index);
+                // The parent drains the whole queue when it runs, so it
+                // needs a wake only when the queue stops being empty.
+                if slots.len() > 1 {
+                    return;
+                }
+                nonempty.store(true, Ordering::Release);
+                // Woken outside the lock, in case the waker polls the parent
+                // inline.
             }
-            queue.nonempty.store(true, Ordering::Release);
-            inner.parent.clone()
-        };
-        // Woken outside the lock, in case the waker polls the parent inline.
-        if let Some(parent) = parent {
-            parent.wake();
         }
+        shared.parent.wake();
     }
 }
 
@@ -145,8 +160,8 @@ unsafe fn wake_by_ref(data: *const ()) {
     // slice's pointer, so it and the slice's first entry (`index` elements
     // back) may be borrowed; entries are only ever shared by reference.
     let (entry, first) = unsafe { (&*entry, &*entry.sub((*entry).index)) };
-    let queue = first.queue.as_deref().expect("entry 0 holds the queue");
-    entry.wake(queue);
+    let shared = first.shared.as_deref().expect("entry 0 holds the queue");
+    entry.wake(shared);
 }
 
 unsafe fn drop(data: *const ()) {
@@ -172,15 +187,21 @@ impl Deref for SlotWaker<'_> {
 /// The ready queue and the slot wakers for `len` slots.
 pub(crate) struct WakeSet {
     entries: Arc<[Entry]>,
-    queue: Arc<Queue>,
-    /// The parent waker last stored in the queue, to skip the lock when the
+    shared: Arc<Shared>,
+    /// The parent waker last stored in `shared`, to skip the lock when the
     /// parent is polled with the same one.
     parent: Option<Waker>,
-    /// The batch being worked through, and the position in it (large sets),
-    /// or its slots as bits (small sets).
-    batch: Vec<usize>,
-    cursor: usize,
-    batch_bits: u64,
+    /// The batch being worked through, in the queue's mode.
+    batch: Batch,
+}
+
+/// The slots taken from the shared queue and not handed out yet.
+enum Batch {
+    /// With [`Queue::Mask`]: one bit per slot.
+    Bits(u64),
+    /// With [`Queue::Locked`]: the slots in wake order, and the position in
+    /// them.
+    List { slots: Vec<usize>, cursor: usize },
 }
 
 impl WakeSet {
@@ -188,18 +209,26 @@ impl WakeSet {
     /// slots are always handed out in the order they were woken; otherwise
     /// small sets hand each batch out in slot order (and queue with a bit mask).
     pub(crate) fn new(len: usize, wake_order: bool) -> Self {
-        let queue = Arc::new(Queue {
-            inner: Mutex::new(QueueInner {
+        let (queue, batch) = if len <= MASK_BITS && !wake_order {
+            (Queue::Mask(AtomicU64::new(0)), Batch::Bits(0))
+        } else {
+            let queue = Queue::Locked {
+                slots: Mutex::new(Vec::new()),
+                nonempty: AtomicBool::new(false),
+            };
+            let batch = Batch::List {
                 slots: Vec::new(),
-                parent: None,
-            }),
-            nonempty: AtomicBool::new(false),
-            mask: AtomicU64::new(0),
-            small: len <= MASK_BITS && !wake_order,
+                cursor: 0,
+            };
+            (queue, batch)
+        };
+        let shared = Arc::new(Shared {
+            queue,
+            parent: ParentWaker::default(),
         });
         let entries = (0..len)
             .map(|index| Entry {
-                queue: (index == 0).then(|| queue.clone()),
+                shared: (index == 0).then(|| shared.clone()),
                 index,
                 len,
                 queued: AtomicBool::new(false),
@@ -207,29 +236,32 @@ impl WakeSet {
             .collect();
         Self {
             entries,
-            queue,
+            shared,
             parent: None,
-            batch: Vec::new(),
-            cursor: 0,
-            batch_bits: 0,
+            batch,
         }
     }
 
-    /// Records the parent task's waker; call at the start of every parent poll.
+    /// Records the parent task's waker; call at the start of every parent
+    /// poll, before [`next`](Self::next).
+    #[inline]
     pub(crate) fn register(&mut self, waker: &Waker) {
         if self.parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
             return;
         }
         self.parent = Some(waker.clone());
-        self.queue.lock().parent = Some(waker.clone());
+        self.shared.parent.register(waker);
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
     pub(crate) fn schedule(&mut self, slot: usize) {
-        if self.queue.small {
-            self.batch_bits |= 1 << slot;
-        } else if !self.entries[slot].queued.swap(true, Ordering::AcqRel) {
-            self.batch.push(slot);
+        match &mut self.batch {
+            Batch::Bits(bits) => *bits |= 1 << slot,
+            Batch::List { slots, .. } => {
+                if !self.entries[slot].queued.swap(true, Ordering::AcqRel) {
+                    slots.push(slot);
+                }
+            }
         }
     }
 
@@ -241,42 +273,52 @@ impl WakeSet {
     /// queues it again. Small sets go through a batch in slot order, large
     /// ones in wake order.
     pub(crate) fn next(&mut self) -> Option<usize> {
-        if self.queue.small {
-            if self.batch_bits == 0 {
-                // Acquire pairs with the wakers' release.
-                self.batch_bits = self.queue.mask.swap(0, Ordering::AcqRel);
+        match (&mut self.batch, &self.shared.queue) {
+            (Batch::Bits(bits), Queue::Mask(mask)) => {
+                if *bits == 0 {
+                    // Acquire pairs with the wakers' release.
+                    *bits = mask.swap(0, Ordering::AcqRel);
+                    if *bits == 0 {
+                        return None;
+                    }
+                }
+                let slot = bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                Some(slot)
             }
-            if self.batch_bits == 0 {
-                return None;
+            (
+                Batch::List { slots, cursor },
+                Queue::Locked {
+                    slots: queue,
+                    nonempty,
+                },
+            ) => {
+                if *cursor == slots.len() {
+                    slots.clear();
+                    *cursor = 0;
+                    if nonempty.load(Ordering::Acquire) {
+                        let mut queue = lock(queue);
+                        mem::swap(&mut *queue, slots);
+                        nonempty.store(false, Ordering::Relaxed);
+                    }
+                }
+                let slot = *slots.get(*cursor)?;
+                *cursor += 1;
+                // Acquire pairs with the waker's release: what the waker saw
+                // before waking is visible to the poll that follows.
+                self.entries[slot].queued.swap(false, Ordering::AcqRel);
+                Some(slot)
             }
-            let slot = self.batch_bits.trailing_zeros() as usize;
-            self.batch_bits &= self.batch_bits - 1;
-            return Some(slot);
+            _ => unreachable!("the batch and the queue are built in the same mode"),
         }
-        if self.cursor == self.batch.len() {
-            self.batch.clear();
-            self.cursor = 0;
-            if self.queue.nonempty.load(Ordering::Acquire) {
-                let mut queue = self.queue.lock();
-                mem::swap(&mut queue.slots, &mut self.batch);
-                self.queue.nonempty.store(false, Ordering::Relaxed);
-            }
-        }
-        let slot = *self.batch.get(self.cursor)?;
-        self.cursor += 1;
-        // Acquire pairs with the waker's release: what the waker saw before
-        // waking is visible to the poll that follows.
-        self.entries[slot].queued.swap(false, Ordering::AcqRel);
-        Some(slot)
     }
 
     /// Whether `slot` was woken again since `next` returned it (a self-wake,
     /// when asked right after polling it).
     pub(crate) fn is_queued(&self, slot: usize) -> bool {
-        if self.queue.small {
-            self.queue.mask.load(Ordering::Acquire) & (1 << slot) != 0
-        } else {
-            self.entries[slot].queued.load(Ordering::Acquire)
+        match &self.shared.queue {
+            Queue::Mask(mask) => mask.load(Ordering::Acquire) & (1 << slot) != 0,
+            Queue::Locked { .. } => self.entries[slot].queued.load(Ordering::Acquire),
         }
     }
 
@@ -384,6 +426,8 @@ mod tests {
                 w.wake_by_ref();
             }
             assert_eq!(count.0.load(Ordering::SeqCst), 1);
+            // The poll that wake causes registers again, then drains.
+            set.register(&parent);
             while set.next().is_some() {}
             wakers[0].wake_by_ref();
             assert_eq!(count.0.load(Ordering::SeqCst), 2);
@@ -405,6 +449,133 @@ mod tests {
             let mut seen: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
             seen.sort();
             assert_eq!(seen, (0..8).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// loom models of the wake set's protocol, run with
+/// `RUSTFLAGS="--cfg aiokit_loom" cargo test --release --lib loom`. Under
+/// `cfg(aiokit_loom)` the queue's atomics and the locks of the queue and of
+/// the parent's waker are loom's (see `utils::sync`), so loom explores every
+/// interleaving of the code above.
+///
+/// What they prove, for every interleaving loom explores (all of them with up
+/// to 3 preemptions; `LOOM_MAX_PREEMPTIONS` changes the bound):
+///
+/// * `loom_mask_wakes_race_the_parent_poll`: wakes from two threads racing a
+///   parent that registers and drains the bit mask never lose a wake-up
+///   (`block_on` would report a deadlock), and every woken slot is handed out.
+/// * `loom_locked_wakes_race_the_parent_poll`: the same for the locked vector
+///   queue, with the `nonempty` flag read outside the lock; a slot woken twice
+///   is never in the queue twice, and it is handed out again after a wake that
+///   arrives after `next` returned it.
+/// * `loom_parent_waker_changes`: the parent polled with one waker, then
+///   another (a task moved between executors) while a wake is in flight: the
+///   wake reaches the task.
+#[cfg(all(test, aiokit_loom))]
+mod loom_models {
+    use super::*;
+    use loom::thread;
+
+    /// Runs `f` under loom and prints how many interleavings it explored.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = count.clone();
+        let mut builder = loom::model::Builder::new();
+        // Bounded like tokio's models unless LOOM_MAX_PREEMPTIONS says
+        // otherwise: every interleaving with up to 3 preemptions.
+        builder.preemption_bound = builder.preemption_bound.or(Some(3));
+        builder.check(move || {
+            counted.fetch_add(1, Relaxed);
+            f();
+        });
+        let name = std::thread::current().name().unwrap_or("?").to_owned();
+        eprintln!(
+            "loom: {name}: {} interleavings explored",
+            count.load(Relaxed)
+        );
+    }
+    use std::future::poll_fn;
+    use std::task::{Context, Poll};
+
+    /// Asserts the locked queue holds no slot twice.
+    fn assert_no_duplicates(set: &WakeSet) {
+        if let Queue::Locked { slots, .. } = &set.shared.queue {
+            let slots = lock(slots);
+            let mut sorted = slots.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), slots.len(), "a slot queued twice: {slots:?}");
+        }
+    }
+
+    /// The parent: polls until every slot in `want` was handed out at least
+    /// once, registering first as the engine does. Returns the hand-out counts.
+    fn parent(set: &mut WakeSet, want: &[usize]) -> Vec<usize> {
+        let mut seen = vec![0; set.entries.len()];
+        loom::future::block_on(poll_fn(|cx: &mut Context<'_>| {
+            set.register(cx.waker());
+            assert_no_duplicates(set);
+            while let Some(slot) = set.next() {
+                seen[slot] += 1;
+            }
+            if want.iter().all(|&slot| seen[slot] > 0) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }));
+        seen
+    }
+
+    fn wakes_race_the_parent_poll(wake_order: bool) {
+        model(move || {
+            let mut set = WakeSet::new(2, wake_order);
+            let w0 = set.waker(0).clone();
+            let w1 = set.waker(1).clone();
+            let t0 = thread::spawn(move || w0.wake());
+            let t1 = thread::spawn(move || {
+                // Woken twice: queued at most once until handed out.
+                w1.wake_by_ref();
+                w1.wake();
+            });
+            let seen = parent(&mut set, &[0, 1]);
+            t0.join().unwrap();
+            t1.join().unwrap();
+            assert_eq!(seen[0], 1);
+            assert!((1..=2).contains(&seen[1]));
+            // Whatever is left queued is handed out now, and nothing more.
+            let rest: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
+            assert!(rest.iter().all(|&slot| slot == 1) && seen[1] + rest.len() <= 2);
+        });
+    }
+
+    #[test]
+    fn loom_mask_wakes_race_the_parent_poll() {
+        wakes_race_the_parent_poll(false);
+    }
+
+    #[test]
+    fn loom_locked_wakes_race_the_parent_poll() {
+        wakes_race_the_parent_poll(true);
+    }
+
+    #[test]
+    fn loom_parent_waker_changes() {
+        for wake_order in [false, true] {
+            model(move || {
+                let mut set = WakeSet::new(1, wake_order);
+                // First poll under a waker nobody listens to.
+                set.register(Waker::noop());
+                assert_eq!(set.next(), None);
+                let w0 = set.waker(0).clone();
+                let t0 = thread::spawn(move || w0.wake());
+                // Then the task moves: the next poll registers a new waker.
+                let seen = parent(&mut set, &[0]);
+                t0.join().unwrap();
+                assert_eq!(seen[0], 1);
+            });
         }
     }
 }
