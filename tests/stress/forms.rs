@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
 
-use aiokit::Settled;
+use aiokit::{GatherStreamExt, Settled};
 use futures::StreamExt as _;
 
 use super::child::{Inputs, Kind, PLANTED, Tracker};
@@ -85,19 +85,7 @@ pub const FORMS: &[Form] = &[
                 if let Some(n) = limit {
                     g = g.limit(n)
                 }
-                Outcome::Settled(
-                    g.await
-                        .into_iter()
-                        .map(|s| match s {
-                            Settled::Ok(v) => Some(Ok(v)),
-                            Settled::Err(e) => Some(Err(e)),
-                            Settled::Panicked(p) => {
-                                assert!(p.message().is_some_and(|m| m.starts_with(PLANTED)));
-                                None
-                            }
-                        })
-                        .collect(),
-                )
+                settled(g.await)
             })
         },
     },
@@ -110,12 +98,86 @@ pub const FORMS: &[Form] = &[
                 if let Some(n) = limit {
                     s = s.limit(n)
                 }
-                let items: Vec<(usize, Result<usize, usize>)> = s.collect().await;
-                for (index, r) in &items {
-                    let (Ok(i) | Err(i)) = r;
-                    assert_eq!(index, i, "as_completed: the wrong input index");
+                completed(s.collect().await)
+            })
+        },
+    },
+    Form {
+        name: "gather_stream",
+        limits: true,
+        run: |it, limit| {
+            Box::pin(async move {
+                let mut s = futures::stream::iter(it).gather_stream();
+                if let Some(n) = limit {
+                    s = s.limit(n)
                 }
-                Outcome::Completed(items.into_iter().map(|(_, r)| r).collect())
+                Outcome::InOrder(s.collect().await)
+            })
+        },
+    },
+    Form {
+        name: "as_completed_stream",
+        limits: true,
+        run: |it, limit| {
+            Box::pin(async move {
+                let mut s = futures::stream::iter(it).as_completed_stream();
+                if let Some(n) = limit {
+                    s = s.limit(n)
+                }
+                completed(s.collect().await)
+            })
+        },
+    },
+    Form {
+        name: "try_gather_stream",
+        limits: true,
+        run: |it, limit| {
+            Box::pin(async move {
+                let mut s = futures::stream::iter(it).try_gather_stream();
+                if let Some(n) = limit {
+                    s = s.limit(n)
+                }
+                let items: Vec<Result<usize, usize>> = s.collect().await;
+                Outcome::Try(match items.last() {
+                    Some(Err(i)) => Err(*i),
+                    _ => Ok(items.into_iter().map(|r| r.unwrap()).collect()),
+                })
+            })
+        },
+    },
+    Form {
+        name: "gather_settled_stream",
+        limits: true,
+        run: |it, limit| {
+            Box::pin(async move {
+                let mut s = futures::stream::iter(it).gather_settled_stream();
+                if let Some(n) = limit {
+                    s = s.limit(n)
+                }
+                let items: Vec<_> = s.collect().await;
+                for (position, (index, _)) in items.iter().enumerate() {
+                    assert_eq!(
+                        position, *index,
+                        "gather_settled_stream: out of input order"
+                    );
+                }
+                settled(items.into_iter().map(|(_, s)| s).collect())
+            })
+        },
+    },
+    Form {
+        name: "task_group",
+        limits: true,
+        run: |it, limit| {
+            Box::pin(async move {
+                let mut group = aiokit::TaskGroup::new();
+                if let Some(n) = limit {
+                    group = group.limit(n)
+                }
+                for child in it {
+                    group.push(child);
+                }
+                completed(group.collect().await)
             })
         },
     },
@@ -134,6 +196,32 @@ pub const FORMS: &[Form] = &[
         },
     },
 ];
+
+/// Every outcome in input order, panics checked to be the planted ones.
+fn settled(outcomes: Vec<Settled<usize, usize>>) -> Outcome {
+    Outcome::Settled(
+        outcomes
+            .into_iter()
+            .map(|s| match s {
+                Settled::Ok(v) => Some(Ok(v)),
+                Settled::Err(e) => Some(Err(e)),
+                Settled::Panicked(p) => {
+                    assert!(p.message().is_some_and(|m| m.starts_with(PLANTED)));
+                    None
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Outputs in completion order, each checked to carry its own input index.
+fn completed(items: Vec<(usize, Result<usize, usize>)>) -> Outcome {
+    for (index, r) in &items {
+        let (Ok(i) | Err(i)) = r;
+        assert_eq!(index, i, "the wrong input index");
+    }
+    Outcome::Completed(items.into_iter().map(|(_, r)| r).collect())
+}
 
 /// Runs `form` and catches a child's panic as [`Outcome::Panicked`],
 /// checking at the moment it escapes (the combinator still alive) that every
@@ -184,28 +272,29 @@ pub fn check(form: &Form, kinds: &[Kind], outcome: &Outcome) {
     match (form.name, outcome) {
         (_, Outcome::Panicked(m)) => {
             assert!(
-                form.name != "gather_settled",
-                "gather_settled let a panic escape: {m}"
+                !form.name.starts_with("gather_settled"),
+                "{} let a panic escape: {m}",
+                form.name
             );
             planted(m);
         }
-        ("gather", Outcome::InOrder(v)) => {
+        ("gather" | "gather_stream", Outcome::InOrder(v)) => {
             assert!(!any(Kind::Panic), "a panic was lost");
             let want: Vec<_> = (0..n).map(|i| expect(i).unwrap()).collect();
             assert_eq!(v, &want);
         }
-        ("try_gather", Outcome::Try(r)) => match r {
+        ("try_gather" | "try_gather_stream", Outcome::Try(r)) => match r {
             Ok(v) => {
                 assert!(kinds.iter().all(|k| *k == Kind::Ok), "a failure was lost");
                 assert_eq!(v, &(0..n).collect::<Vec<_>>());
             }
             Err(i) => assert_eq!(kinds[*i], Kind::Err),
         },
-        ("gather_settled", Outcome::Settled(v)) => {
+        ("gather_settled" | "gather_settled_stream", Outcome::Settled(v)) => {
             let want: Vec<_> = (0..n).map(expect).collect();
             assert_eq!(v, &want);
         }
-        ("as_completed", Outcome::Completed(v)) => {
+        ("as_completed" | "as_completed_stream" | "task_group", Outcome::Completed(v)) => {
             assert!(!any(Kind::Panic), "a panic was lost");
             let mut seen: Vec<_> = v.clone();
             seen.sort_by_key(|r| match r {
