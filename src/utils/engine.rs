@@ -549,6 +549,11 @@ impl<S: Source> Running<S> {
                 let len = target.slots.len();
                 let position = (slot + len - offset) % len;
                 self.first_pass = first_pass.min(position);
+                if first_pass == len {
+                    // The first pass may be over for this parent poll: come
+                    // back for the new child.
+                    cx.waker().wake_by_ref();
+                }
             }
         }
     }
