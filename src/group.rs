@@ -364,7 +364,17 @@ impl<F: Future> Stream for TaskGroup<F> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            match this.engine.poll_next(cx) {
+            // Drain before the failed child's slot is refilled.
+            let drain = this.policy == Policy::Drain && !this.is_closed();
+            let is_err = this.is_err;
+            let polled = this.engine.poll_next_or_drain(cx, |result| {
+                drain
+                    && match result {
+                        Ok(output) => is_err(output),
+                        Err(_) => true,
+                    }
+            });
+            match polled {
                 Poll::Ready(Some((index, Ok(output)))) => {
                     if !this.is_closed() && (this.is_err)(&output) {
                         match this.policy {

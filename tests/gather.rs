@@ -825,3 +825,45 @@ proptest! {
         });
     }
 }
+
+/// try_gather(..).limit(n).drain_on_error(): after the first `Err`, the
+/// children running finish, no new one starts (not even into the slot the
+/// failed child freed), and the first `Err` is returned.
+#[test]
+fn try_gather_drain_on_error_lets_the_running_finish_and_starts_nothing() {
+    matrix(|| async {
+        for limit in [2, 3] {
+            let started = Arc::new(AtomicUsize::new(0));
+            let finished = Arc::new(AtomicUsize::new(0));
+            let children: Vec<BoxFut<Result<usize, String>>> = (0..8_usize)
+                .map(|i| {
+                    let (started, finished) = (started.clone(), finished.clone());
+                    Box::pin(async move {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        if i == 0 {
+                            yield_now().await;
+                            return Err("0 failed".to_string());
+                        }
+                        for _ in 0..3 {
+                            yield_now().await;
+                        }
+                        finished.fetch_add(1, Ordering::SeqCst);
+                        Ok(i)
+                    }) as BoxFut<_>
+                })
+                .collect();
+            let out = try_gather(children).limit(limit).drain_on_error().await;
+            assert_eq!(out, Err("0 failed".to_string()));
+            assert_eq!(
+                started.load(Ordering::SeqCst),
+                limit,
+                "limit {limit}: no new start"
+            );
+            assert_eq!(
+                finished.load(Ordering::SeqCst),
+                limit - 1,
+                "the running ones finished"
+            );
+        }
+    });
+}

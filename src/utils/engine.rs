@@ -70,6 +70,8 @@ pub(crate) enum Step {
     /// Start no new child (the source is dropped), let the running ones
     /// finish, and go on.
     Drain,
+    /// `Drain`, then return `Ready(Break)` now.
+    DrainBreak,
 }
 
 /// How the set runs, fixed before the first poll.
@@ -352,10 +354,25 @@ impl<S: Source> Engine<S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
+        self.poll_next_or_drain(cx, |_| false)
+    }
+
+    /// [`poll_next`](Self::poll_next), draining (see [`Step::Drain`]) at a
+    /// completion for which `drain` is true, before its slot is refilled.
+    pub(crate) fn poll_next_or_drain(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut drain: impl FnMut(&ChildResult<Out<S>>) -> bool,
+    ) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
         let mut item = None;
         let sink = |index, result| {
+            let step = if drain(&result) {
+                Step::DrainBreak
+            } else {
+                Step::Break
+            };
             item = Some((index, result));
-            Step::Break
+            step
         };
         match self.poll_each(cx, sink) {
             Poll::Ready(ControlFlow::Break(())) => Poll::Ready(item),
@@ -471,15 +488,15 @@ impl<S: Source> Running<S> {
         self.deferred = Some(slot);
     }
 
-    /// Bookkeeping after the child in `slot` finished: frees the slot and
-    /// refills it from the source. Returns the child's input index.
+    /// Bookkeeping after the child in `slot` finished: frees the slot (the
+    /// caller refills it once the sink has decided). Returns the child's
+    /// input index.
     #[inline(always)]
-    fn finish(&mut self, (chunk, slot): SlotRef, cx: &mut Context<'_>) -> usize {
+    fn finish(&mut self, (chunk, slot): SlotRef) -> usize {
         let input = self.chunk(chunk).input(slot);
         self.live -= 1;
         if self.source.is_some() {
             self.free.push((chunk, slot));
-            self.fill(cx);
         }
         input
     }
@@ -662,11 +679,20 @@ impl<S: Source> Running<S> {
     ) -> Poll<ControlFlow<()>> {
         macro_rules! deliver {
             ($slot:expr, $result:expr) => {{
-                let input = self.finish($slot, cx);
+                let input = self.finish($slot);
+                // The freed slot is refilled after the sink decided, so that
+                // draining starts nothing new, not even into this slot.
                 match sink(input, $result) {
-                    Step::Continue => {}
-                    Step::Break => return Poll::Ready(ControlFlow::Break(())),
+                    Step::Continue => self.fill(cx),
+                    Step::Break => {
+                        self.fill(cx);
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
                     Step::Drain => self.source = None,
+                    Step::DrainBreak => {
+                        self.source = None;
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
                 }
             }};
         }
