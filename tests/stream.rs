@@ -330,9 +330,9 @@ fn a_freed_slot_is_refilled_in_the_same_poll() {
         let parent = CountingWaker::new();
         assert!(poll_next(&mut s, &parent).is_pending());
         assert_eq!((probe.pulled(), probe.started()), (3, 3));
-        for i in 0..8 {
+        for (i, sender) in senders.iter_mut().enumerate() {
             let woken = parent.count();
-            senders[i].take().unwrap().send(()).unwrap();
+            sender.take().unwrap().send(()).unwrap();
             assert!(
                 parent.count() > woken,
                 "in order: {in_order}: completion {i} woke the parent"
@@ -953,8 +953,8 @@ fn a_refilled_child_is_polled_in_the_same_poll() {
     let mut s = stream::iter(children).as_completed_stream().limit(3);
     let parent = CountingWaker::new();
     assert!(poll_next(&mut s, &parent).is_pending());
-    for i in 0..5 {
-        senders[i].take().unwrap().send(()).unwrap();
+    for (i, sender) in senders.iter_mut().enumerate().take(5) {
+        sender.take().unwrap().send(()).unwrap();
         assert_eq!(poll_next(&mut s, &parent), Poll::Ready(Some((i, i))));
         assert_eq!(probe.started(), i + 4, "after output {i}");
     }
