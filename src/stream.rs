@@ -236,9 +236,9 @@ pub trait GatherStreamExt: Stream {
         Self::Item: IntoFuture,
         Out<Self>: ResultOutput,
     {
-        GatherSettledStream {
-            inner: Ordered::new(self, true),
-        }
+        let mut inner = Ordered::new(self, true);
+        inner.panics_at_once = false;
+        GatherSettledStream { inner }
     }
 }
 
@@ -255,6 +255,9 @@ where
     reorder: Option<Reorder<ChildResult<Out<S>>>>,
     /// Input order: how far past the head inputs may be started.
     window: usize,
+    /// Input order: a panic is handed out at once, ahead of the outputs
+    /// before it (it resumes), rather than in its turn (settled keeps it).
+    panics_at_once: bool,
 }
 
 impl<S> Ordered<S>
@@ -267,6 +270,7 @@ where
             engine: Engine::new(Streamed::new(stream)),
             reorder: in_order.then(Reorder::new),
             window: usize::MAX,
+            panics_at_once: true,
         }
     }
 
@@ -288,6 +292,9 @@ where
             self.engine
                 .set_bound(reorder.head().saturating_add(self.window));
             match self.engine.poll_next(cx) {
+                Poll::Ready(Some((index, Err(panic)))) if self.panics_at_once => {
+                    return Poll::Ready(Some((index, Err(panic))));
+                }
                 Poll::Ready(Some((index, result))) => reorder.insert(index, result),
                 Poll::Ready(None) => {
                     debug_assert_eq!(reorder.len(), 0, "every output handed out");

@@ -173,13 +173,75 @@ fn gather_panic_drops_siblings_then_propagates() {
             let outcome = AssertUnwindSafe(gather(children)).catch_unwind().await;
             let payload = outcome.expect_err("the panic propagates");
             assert_panic_message(&*payload, "child failed after 0 drops");
-            assert_eq!(
-                dropped.get(),
-                n,
-                "siblings dropped before the panic reached us"
-            );
+            assert_eq!(dropped.get(), n, "every sibling dropped");
         }
     });
+}
+
+/// `n` pending children (drop-guarded) and, last, one that panics after a
+/// yield, reporting how many siblings had been dropped when it panicked.
+fn pending_then_panic<T: Send + 'static>(n: usize, dropped: &DropCounter) -> Vec<BoxFut<T>> {
+    let mut children: Vec<BoxFut<T>> = (0..n)
+        .map(|_| Box::pin(pending_guarded(dropped.guard())) as BoxFut<T>)
+        .collect();
+    let probe = dropped.clone();
+    children.push(Box::pin(async move {
+        yield_now().await;
+        panic!("child failed after {} drops", probe.get());
+    }));
+    children
+}
+
+/// Polled by hand, so the drops are counted while the combinator is still
+/// alive: the siblings must be gone before the panic leaves the poll, not
+/// merely when the combinator is dropped afterwards.
+#[test]
+fn a_panic_drops_the_siblings_before_it_resumes() {
+    for n in [3, 100] {
+        let dropped = DropCounter::new();
+        let mut g = Box::pin(gather(pending_then_panic::<u8>(n, &dropped)));
+        let payload = poll_until_panic(&mut g);
+        assert_panic_message(&*payload, "child failed after 0 drops");
+        assert_eq!(dropped.get(), n, "gather: siblings dropped before resuming");
+        drop(g);
+        assert_eq!(dropped.get(), n);
+
+        let dropped = DropCounter::new();
+        let mut g = Box::pin(try_gather(pending_then_panic::<Result<u8, ()>>(
+            n, &dropped,
+        )));
+        poll_until_panic(&mut g);
+        assert_eq!(
+            dropped.get(),
+            n,
+            "try_gather: siblings dropped before resuming"
+        );
+        drop(g);
+
+        let dropped = DropCounter::new();
+        let mut s = as_completed(pending_then_panic::<u8>(n, &dropped));
+        poll_until_panic(&mut s.next());
+        assert_eq!(
+            dropped.get(),
+            n,
+            "as_completed: siblings dropped before resuming"
+        );
+        drop(s);
+    }
+    let dropped = DropCounter::new();
+    let mut g = Box::pin(
+        (pending_guarded::<()>(dropped.guard()), async {
+            yield_now().await;
+            explode::<()>("tuple gather panic")
+        })
+            .gather(),
+    );
+    assert_panic_message(&*poll_until_panic(&mut g), "tuple gather panic");
+    assert_eq!(
+        dropped.get(),
+        1,
+        "tuple gather: sibling dropped before resuming"
+    );
 }
 
 #[test]
@@ -438,6 +500,45 @@ fn a_child_that_always_wakes_itself_does_not_starve_the_others() {
     });
 }
 
+/// The cooperative rule itself: a child that always wakes itself makes one
+/// parent poll return `Pending` after a bounded number of child polls, waking
+/// the parent, instead of spinning inside the poll.
+#[test]
+fn one_poll_yields_to_the_executor_when_a_child_keeps_waking_itself() {
+    for n in [3, 100] {
+        let spins = Arc::new(AtomicUsize::new(0));
+        let counted = spins.clone();
+        // Ends after many polls, so a poll that never yields still returns.
+        let spinner: BoxFut<usize> = Box::pin(std::future::poll_fn(move |cx| {
+            if counted.fetch_add(1, Ordering::SeqCst) >= 10_000 {
+                Poll::Ready(0)
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }));
+        let mut children = vec![spinner];
+        let dropped = DropCounter::new();
+        children
+            .extend((1..n).map(|_| Box::pin(pending_guarded(dropped.guard())) as BoxFut<usize>));
+        let mut g = gather(children);
+        assert!(poll_once(&mut g, &CountingWaker::new()).is_pending());
+        for _ in 0..3 {
+            let parent = CountingWaker::new();
+            let before = spins.load(Ordering::SeqCst);
+            assert!(poll_once(&mut g, &parent).is_pending());
+            assert!(
+                parent.count() > 0,
+                "n = {n}: the poll woke the parent to yield"
+            );
+            assert!(
+                spins.load(Ordering::SeqCst) - before <= 2,
+                "n = {n}: the spinner had at most two turns in one poll"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_wake_polls_only_the_woken_child() {
     for n in [10, 1000] {
@@ -655,23 +756,40 @@ proptest! {
     fn the_first_error_to_complete_is_returned(
         order in Just((0..30_usize).collect::<Vec<_>>()).prop_shuffle(),
         errors in proptest::collection::btree_set(0..30_usize, 1..5),
-        limit in proptest::option::of(1..40_usize),
+        limit in proptest::option::of(1..40_usize), // often below n = 30
     ) {
         matrix(move || {
             let (order, errors) = (order.clone(), errors.clone());
             async move {
                 let n = order.len();
                 let values = (0..n).map(|i| if errors.contains(&i) { Err(i) } else { Ok(i) }).collect();
-                let first_error = *order.iter().find(|i| errors.contains(i)).unwrap();
                 let (children, driver) = staged(values, order.clone());
+                // Each child logs when it completes, and counts itself live
+                // from its first poll until it is dropped.
+                let completed = Arc::new(std::sync::Mutex::new(Vec::new()));
+                let (live, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+                let children = children.into_iter().enumerate().map(|(i, child)| {
+                    let (completed, live, peak) = (completed.clone(), live.clone(), peak.clone());
+                    Box::pin(async move {
+                        let _live = Live::new(&live, &peak);
+                        let out = child.await;
+                        completed.lock().unwrap().push(i);
+                        out
+                    }) as BoxFut<Result<usize, usize>>
+                }).collect::<Vec<_>>();
                 let g = match limit {
-                    // With a limit, children start late; completion order is
-                    // still decided by the driver for those already running.
-                    Some(limit) => try_gather(children).limit(limit.max(n)),
+                    Some(limit) => try_gather(children).limit(limit),
                     None => try_gather(children),
                 };
                 let (out, ()) = (g, driver).gather().await;
+                // With a limit below n, children start late, so the driver's
+                // order is not the completion order: the log is.
+                let first_error = *completed.lock().unwrap().iter().find(|i| errors.contains(i)).unwrap();
                 assert_eq!(out, Err(first_error));
+                if limit.is_none_or(|limit| limit >= n) {
+                    assert_eq!(first_error, *order.iter().find(|i| errors.contains(i)).unwrap());
+                }
+                assert!(peak.load(Ordering::SeqCst) <= limit.unwrap_or(n));
             }
         });
     }
@@ -706,4 +824,46 @@ proptest! {
             }
         });
     }
+}
+
+/// try_gather(..).limit(n).drain_on_error(): after the first `Err`, the
+/// children running finish, no new one starts (not even into the slot the
+/// failed child freed), and the first `Err` is returned.
+#[test]
+fn try_gather_drain_on_error_lets_the_running_finish_and_starts_nothing() {
+    matrix(|| async {
+        for limit in [2, 3] {
+            let started = Arc::new(AtomicUsize::new(0));
+            let finished = Arc::new(AtomicUsize::new(0));
+            let children: Vec<BoxFut<Result<usize, String>>> = (0..8_usize)
+                .map(|i| {
+                    let (started, finished) = (started.clone(), finished.clone());
+                    Box::pin(async move {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        if i == 0 {
+                            yield_now().await;
+                            return Err("0 failed".to_string());
+                        }
+                        for _ in 0..3 {
+                            yield_now().await;
+                        }
+                        finished.fetch_add(1, Ordering::SeqCst);
+                        Ok(i)
+                    }) as BoxFut<_>
+                })
+                .collect();
+            let out = try_gather(children).limit(limit).drain_on_error().await;
+            assert_eq!(out, Err("0 failed".to_string()));
+            assert_eq!(
+                started.load(Ordering::SeqCst),
+                limit,
+                "limit {limit}: no new start"
+            );
+            assert_eq!(
+                finished.load(Ordering::SeqCst),
+                limit - 1,
+                "the running ones finished"
+            );
+        }
+    });
 }

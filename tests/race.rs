@@ -294,11 +294,7 @@ fn a_panic_drops_the_siblings_then_propagates() {
                 .catch_unwind()
                 .await;
             assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
-            assert_eq!(
-                dropped.get(),
-                n,
-                "siblings dropped before the panic reached us"
-            );
+            assert_eq!(dropped.get(), n, "every sibling dropped");
 
             let dropped = DropCounter::new();
             let outcome =
@@ -329,6 +325,44 @@ fn a_panic_drops_the_siblings_then_propagates() {
         assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
         assert_eq!(dropped.get(), 1);
     });
+}
+
+/// Polled by hand, so the drops are counted while the race is still alive:
+/// the siblings must be gone before the panic leaves the poll, not merely
+/// when the race is dropped afterwards.
+#[test]
+fn a_panic_drops_the_siblings_before_it_resumes() {
+    for n in [3, 100] {
+        let dropped = DropCounter::new();
+        let mut r = Box::pin(race(pending_then_panic::<u8>(n, &dropped)));
+        assert_panic_message(&*poll_until_panic(&mut r), "child failed after 0 drops");
+        assert_eq!(dropped.get(), n, "race: siblings dropped before resuming");
+        drop(r);
+
+        let dropped = DropCounter::new();
+        let mut r = Box::pin(race_ok(pending_then_panic::<Result<u8, ()>>(n, &dropped)));
+        assert_panic_message(&*poll_until_panic(&mut r), "child failed after 0 drops");
+        assert_eq!(
+            dropped.get(),
+            n,
+            "race_ok: siblings dropped before resuming"
+        );
+        drop(r);
+    }
+    let dropped = DropCounter::new();
+    let mut children = pending_then_panic::<u8>(2, &dropped);
+    let (c, b, a) = (
+        children.pop().unwrap(),
+        children.pop().unwrap(),
+        children.pop().unwrap(),
+    );
+    let mut r = Box::pin((a, b, c).first_completed());
+    poll_until_panic(&mut r);
+    assert_eq!(
+        dropped.get(),
+        2,
+        "first_completed: siblings dropped before resuming"
+    );
 }
 
 #[test]

@@ -181,6 +181,13 @@ struct Running<S: Source> {
     /// `pull_starved` records that the budget ran out.
     pull_budget: usize,
     pull_starved: bool,
+    /// While handing out one completion (`Step::Yield`): the children just
+    /// started into freed slots, which get their first poll before the
+    /// completion is returned; what they complete waits in `stash` for the
+    /// next call.
+    collect_placed: bool,
+    placed: Vec<SlotRef>,
+    stash: VecDeque<(usize, ChildResult<Out<S>>)>,
 }
 
 /// Inputs an async source may hand over in one call, at least.
@@ -293,7 +300,7 @@ impl<S: Source> Engine<S> {
     /// Children alive.
     pub(crate) fn live(&self) -> usize {
         match &self.state {
-            State::Running(run) => run.live,
+            State::Running(run) => run.live + run.stash.len(),
             _ => 0,
         }
     }
@@ -314,7 +321,7 @@ impl<S: Source> Engine<S> {
     pub(crate) fn remaining(&self) -> (usize, Option<usize>) {
         let (live, source) = match &self.state {
             State::Idle { source, .. } => (0, Some(source)),
-            State::Running(run) => (run.live, run.source.as_ref()),
+            State::Running(run) => (run.live + run.stash.len(), run.source.as_ref()),
             State::Done => return (0, Some(0)),
         };
         let (low, high) = source.map_or((0, Some(0)), Source::size_hint);
@@ -435,6 +442,9 @@ impl<S: Source> Running<S> {
             self_wakes: 0,
             pull_budget: PULL_BUDGET,
             pull_starved: false,
+            collect_placed: false,
+            placed: Vec::new(),
+            stash: VecDeque::new(),
         }
     }
 
@@ -519,18 +529,27 @@ impl<S: Source> Running<S> {
     }
 
     /// Puts a new child into a free slot, growing the set if there is none,
-    /// and schedules its first poll in this parent poll.
+    /// and schedules its first poll in this parent poll (or leaves it to
+    /// `refill_and_start`).
     fn place(&mut self, index: usize, fut: S::Fut, cx: &mut Context<'_>) {
         let (chunk, slot) = match self.free.pop() {
             Some(free) => free,
             None => self.grow(cx),
         };
         self.live += 1;
+        if self.collect_placed {
+            // Polled by `refill_and_start` before this call returns.
+            self.placed.push((chunk, slot));
+        }
+        let collect = self.collect_placed;
         let target = self.chunk(chunk);
         target.slots.put(slot, fut);
         if target.inputs.is_some() || index != slot || chunk != 0 {
             let len = target.slots.len();
             target.inputs.get_or_insert_with(|| (0..len).collect())[slot] = index;
+        }
+        if collect {
+            return;
         }
         match &mut target.wakers {
             Some(wakers) => wakers.schedule(slot),
@@ -614,6 +633,43 @@ impl<S: Source> Running<S> {
         self.chunk(chunk).slots.is_occupied(slot)
     }
 
+    /// Refills freed slots and gives the new children their first poll, while
+    /// one completion is being handed out: so the set runs as many children
+    /// as it may even while the caller works on that output. What they
+    /// complete is kept for the next call.
+    fn refill_and_start(&mut self, cx: &mut Context<'_>) {
+        if self.source.is_none() {
+            return;
+        }
+        if self.has_pass_work() {
+            // Children of the first pass have not had their first poll yet:
+            // the new ones go after them, at the next call.
+            self.fill(cx);
+            return;
+        }
+        self.collect_placed = true;
+        self.fill(cx);
+        self.collect_placed = false;
+        let mut placed = mem::take(&mut self.placed);
+        for &(chunk, slot) in &placed {
+            let result = if chunk == 0 && self.first.wakers.is_none() {
+                let result = poll_child(&mut self.first.slots, slot, cx);
+                if result.is_none() && self.first.slots.is_occupied(slot) {
+                    self.switch_to_wakers(slot);
+                }
+                result
+            } else {
+                self.poll_woken((chunk, slot))
+            };
+            if let Some(result) = result {
+                let input = self.finish((chunk, slot));
+                self.stash.push_back((input, result));
+            }
+        }
+        placed.clear();
+        self.placed = placed;
+    }
+
     /// The next first-chunk slot to poll in pass mode: the first pass, then
     /// the slots refilled behind it.
     fn next_pass_slot(&mut self) -> Option<usize> {
@@ -670,9 +726,7 @@ impl<S: Source> Running<S> {
                         }
                     }
                     Step::Yield => {
-                        if self.source.is_some() {
-                            self.fill(cx);
-                        }
+                        self.refill_and_start(cx);
                         return Poll::Ready(ControlFlow::Break(()));
                     }
                     Step::Break => return Poll::Ready(ControlFlow::Break(())),
@@ -681,6 +735,19 @@ impl<S: Source> Running<S> {
             }};
         }
 
+        // Completions of children started while the last one was handed
+        // out come first.
+        while let Some((input, result)) = self.stash.pop_front() {
+            match sink(input, result) {
+                Step::Continue => self.fill(cx),
+                Step::Yield => {
+                    self.refill_and_start(cx);
+                    return Poll::Ready(ControlFlow::Break(()));
+                }
+                Step::Break => return Poll::Ready(ControlFlow::Break(())),
+                Step::Drain => self.source = None,
+            }
+        }
         // Whether this call polled children in pass mode (the first pass, or
         // refills before any child was pending).
         let mut fresh = false;

@@ -243,3 +243,19 @@ pub fn staged<T: Send + 'static>(
     });
     (children, driver)
 }
+
+/// Polls `fut` by hand, each poll inside `catch_unwind`, until one panics, and
+/// returns the payload. `fut` itself stays alive, so a caller can check what
+/// the panicking poll dropped before the panic left it.
+#[track_caller]
+pub fn poll_until_panic<F: Future + Unpin>(fut: &mut F) -> Box<dyn std::any::Any + Send> {
+    let waker = CountingWaker::new();
+    for _ in 0..16 {
+        match catch_unwind(AssertUnwindSafe(|| poll_once(fut, &waker))) {
+            Err(payload) => return payload,
+            Ok(Poll::Ready(_)) => panic!("completed instead of panicking"),
+            Ok(Poll::Pending) => {}
+        }
+    }
+    panic!("no panic after 16 polls")
+}
