@@ -33,6 +33,10 @@
 //!   turn.
 //! * A child that panics is dropped and its panic handed to the sink as
 //!   [`Panic`], which decides whether to resume it or report it.
+//! * When a completion is handed out one at a time (streams), the freed slot
+//!   is refilled and the new child polled before the call returns, so the
+//!   set keeps its children running while the caller works on the output;
+//!   what such a child completes at once is kept for the next call.
 //! * Dropping the engine drops the children still running in input order,
 //!   then the inputs not pulled yet.
 
