@@ -1,5 +1,6 @@
 //! The gather family over a `Stream` of futures: [`GatherStreamExt`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::IntoFuture;
 use std::pin::Pin;
@@ -7,7 +8,7 @@ use std::task::{Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 
-use crate::utils::engine::{ChildResult, Engine};
+use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::outputs::Reorder;
 use crate::utils::source::Streamed;
 use crate::{ResultOutput, Settled};
@@ -32,7 +33,7 @@ pub(crate) const WINDOW: usize = 4;
 /// |---|---|---|---|---|
 /// | [`gather_stream`](Self::gather_stream) | output | input | (no errors) | the rest dropped, panic resumes |
 /// | [`as_completed_stream`](Self::as_completed_stream) | `(index, output)` | completion | (no errors) | the rest dropped, panic resumes |
-/// | [`try_gather_stream`](Self::try_gather_stream) | `Result<T, E>` | input | yielded at once, the rest dropped, then the stream ends | the rest dropped, panic resumes |
+/// | [`try_gather_stream`](Self::try_gather_stream) | `Result<T, E>` | input | yielded once the outputs ready before it are; the rest dropped; the stream ends | the rest dropped, panic resumes |
 /// | [`gather_settled_stream`](Self::gather_settled_stream) | `(index, Settled<T, E>)` | input, or completion with [`completion_order`](GatherSettledStream::completion_order) | recorded | recorded as [`Settled::Panicked`] |
 ///
 /// `index` counts the input stream's items from 0.
@@ -172,9 +173,12 @@ pub trait GatherStreamExt: Stream {
     }
 
     /// Runs the stream's futures, which resolve to `Result`s, concurrently
-    /// and yields their `Ok` outputs in input order; the first `Err` in
-    /// completion order is yielded at once (ahead of earlier inputs still
-    /// running), every other child is dropped, and the stream ends.
+    /// and yields their `Ok` outputs in input order. The first `Err` in
+    /// completion order ends it: the outputs that completed before the `Err`
+    /// and can be handed out in input order come first, then the `Err`, then
+    /// the stream ends; earlier inputs still running, and outputs waiting
+    /// behind them, are dropped (like [`try_gather()`](crate::try_gather()),
+    /// a slow sibling never delays the error).
     ///
     /// See the [trait docs](GatherStreamExt) for how inputs are started.
     ///
@@ -199,9 +203,11 @@ pub trait GatherStreamExt: Stream {
         Self::Item: IntoFuture,
         Out<Self>: ResultOutput,
     {
-        TryGatherStream {
-            inner: Ordered::new(self, true),
-        }
+        let mut inner = Ordered::new(self, true);
+        // A panic, or the `Err` that ends the stream.
+        inner.urgent =
+            |result| result.as_ref().is_ok_and(|output| !output.is_ok()) || result.is_err();
+        TryGatherStream { inner }
     }
 
     /// Runs the stream's futures, which resolve to `Result`s, concurrently
@@ -237,7 +243,8 @@ pub trait GatherStreamExt: Stream {
         Out<Self>: ResultOutput,
     {
         let mut inner = Ordered::new(self, true);
-        inner.panics_at_once = false;
+        // Every outcome, panics included, in its turn.
+        inner.urgent = |_| false;
         GatherSettledStream { inner }
     }
 }
@@ -253,11 +260,16 @@ where
     engine: Engine<Streamed<S>>,
     /// Input order: the outputs that finished ahead of the head.
     reorder: Option<Reorder<ChildResult<Out<S>>>>,
+    /// Completion order: outputs that completed in the last call to the
+    /// engine, not handed out yet.
+    ready: VecDeque<(usize, ChildResult<Out<S>>)>,
     /// Input order: how far past the head inputs may be started.
     window: usize,
-    /// Input order: a panic is handed out at once, ahead of the outputs
-    /// before it (it resumes), rather than in its turn (settled keeps it).
-    panics_at_once: bool,
+    /// Completions handed out as soon as the outputs already completed ahead
+    /// of them are (a panic that resumes, the `Err` that ends
+    /// `try_gather_stream`): the engine stops at one, and it waits here.
+    urgent: fn(&ChildResult<Out<S>>) -> bool,
+    stopped: Option<(usize, ChildResult<Out<S>>)>,
 }
 
 impl<S> Ordered<S>
@@ -269,8 +281,10 @@ where
         Self {
             engine: Engine::new(Streamed::new(stream)),
             reorder: in_order.then(Reorder::new),
+            ready: VecDeque::new(),
             window: usize::MAX,
-            panics_at_once: true,
+            urgent: |result| result.is_err(),
+            stopped: None,
         }
     }
 
@@ -281,26 +295,58 @@ where
     }
 
     /// The next completion, in this stream's order.
+    ///
+    /// One call to the engine polls every child that woke and refills each
+    /// freed slot as it goes; the completions it collects are handed out by
+    /// the next calls without going back to the engine.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
-        let Some(reorder) = &mut self.reorder else {
-            return self.engine.poll_next(cx);
-        };
         loop {
-            if let Some(result) = reorder.pop() {
-                return Poll::Ready(Some((reorder.head() - 1, result)));
-            }
-            self.engine
-                .set_bound(reorder.head().saturating_add(self.window));
-            match self.engine.poll_next(cx) {
-                Poll::Ready(Some((index, Err(panic)))) if self.panics_at_once => {
-                    return Poll::Ready(Some((index, Err(panic))));
+            match &mut self.reorder {
+                Some(reorder) => {
+                    if let Some(result) = reorder.pop() {
+                        return Poll::Ready(Some((reorder.head() - 1, result)));
+                    }
+                    self.engine
+                        .set_bound(reorder.head().saturating_add(self.window));
                 }
-                Poll::Ready(Some((index, result))) => reorder.insert(index, result),
-                Poll::Ready(None) => {
-                    debug_assert_eq!(reorder.len(), 0, "every output handed out");
+                None => {
+                    if let Some(item) = self.ready.pop_front() {
+                        return Poll::Ready(Some(item));
+                    }
+                }
+            }
+            if let Some(item) = self.stopped.take() {
+                // After the outputs that completed before it and come first.
+                return Poll::Ready(Some(item));
+            }
+            let (reorder, ready, urgent) = (&mut self.reorder, &mut self.ready, self.urgent);
+            let mut first = None;
+            let mut collected = false;
+            let polled = self.engine.poll_each(cx, |index, result| {
+                if urgent(&result) {
+                    first = Some((index, result));
+                    return Step::Break;
+                }
+                collected = true;
+                match reorder {
+                    Some(reorder) => reorder.insert(index, result),
+                    None => ready.push_back((index, result)),
+                }
+                Step::Continue
+            });
+            if first.is_some() {
+                self.stopped = first;
+                continue;
+            }
+            match polled {
+                Poll::Ready(_) if !collected => {
+                    debug_assert!(self.reorder.as_ref().is_none_or(|r| r.len() == 0));
                     return Poll::Ready(None);
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending if !collected => return Poll::Pending,
+                // Hand out what was collected; the engine has registered its
+                // wakers (or finished).
+                _ => {}
             }
         }
     }
@@ -324,10 +370,17 @@ where
         if let Some(reorder) = &mut self.reorder {
             reorder.clear();
         }
+        self.ready.clear();
+        self.stopped = None;
+    }
+
+    /// Outputs completed and not handed out yet.
+    fn waiting(&self) -> usize {
+        self.reorder.as_ref().map_or(self.ready.len(), Reorder::len)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let waiting = self.reorder.as_ref().map_or(0, Reorder::len);
+        let waiting = self.waiting();
         let (low, high) = self.engine.remaining();
         (
             low.saturating_add(waiting),
@@ -336,14 +389,14 @@ where
     }
 
     fn is_done(&self) -> bool {
-        self.engine.is_done() && self.reorder.as_ref().is_none_or(|r| r.len() == 0)
+        self.engine.is_done() && self.waiting() == 0
     }
 
     fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("pulled", &self.engine.pulled())
             .field("running", &self.engine.live())
-            .field("waiting", &self.reorder.as_ref().map_or(0, Reorder::len))
+            .field("waiting", &self.waiting())
             .field("done", &self.engine.is_done())
             .finish_non_exhaustive()
     }
@@ -481,46 +534,23 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let inner = &mut self.inner;
-        if inner.engine.is_done() {
+        if inner.is_done() {
             // Ended, possibly early after an error.
             return Poll::Ready(None);
         }
-        // An `Err` is handed out as soon as it arrives: each completion is
-        // looked at before it is put in order.
-        loop {
-            let (index, result) = match &mut inner.reorder {
-                None => match std::task::ready!(inner.engine.poll_next(cx)) {
-                    Some(item) => item,
-                    None => return Poll::Ready(None),
-                },
-                Some(reorder) => {
-                    if let Some(Ok(value)) = reorder.pop() {
-                        return Poll::Ready(Some(value.into_result()));
-                    }
-                    inner
-                        .engine
-                        .set_bound(reorder.head().saturating_add(inner.window));
-                    match std::task::ready!(inner.engine.poll_next(cx)) {
-                        Some(item) => item,
-                        None => return Poll::Ready(None),
-                    }
-                }
-            };
-            match result {
-                Ok(output) if output.is_ok() => match &mut inner.reorder {
-                    Some(reorder) => reorder.insert(index, Ok(output)),
-                    None => return Poll::Ready(Some(output.into_result())),
-                },
-                Ok(error) => {
-                    inner.clear();
-                    return Poll::Ready(Some(error.into_result()));
-                }
-                Err(panic) => {
-                    inner.clear();
-                    panic.resume()
-                }
+        Poll::Ready(match std::task::ready!(inner.poll_next(cx)) {
+            Some((_, Ok(output))) if output.is_ok() => Some(output.into_result()),
+            Some((_, Ok(error))) => {
+                // Handed out at once (urgent): the rest is dropped.
+                inner.clear();
+                Some(error.into_result())
             }
-        }
+            Some((_, Err(panic))) => {
+                inner.clear();
+                panic.resume()
+            }
+            None => None,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
