@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt;
 
-/// A panic caught while polling a child of [`gather_settled()`].
+/// A panic caught while polling a child of [`gather_settled()`](crate::gather_settled()).
 ///
 /// It keeps the panic's payload: [`message`](Panic::message) reads it when it
 /// is a string (as `panic!("...")` makes), and [`resume`](Panic::resume)
