@@ -15,9 +15,11 @@
 //! * completion order: `aiokit` `as_completed_stream().limit(16)`, futures
 //!   `buffer_unordered(16)` and `for_each_concurrent(16)`, futures-buffered
 //!   `buffered_unordered(16)`, futures-concurrency `co().limit(16)`;
-//! * floor: a hand-written loop that keeps 16 slots, polls the live ones on
-//!   each turn and refills a slot from the iterator the moment its child
-//!   completes.
+//! * floor: a hand-written loop that keeps 16 slots, each with its own waker
+//!   (an `Arc` that sets the slot's bit in a ready mask), polls only the
+//!   marked slots on each turn and refills a slot from the iterator the
+//!   moment its child completes, polling the new child at once. It does not
+//!   reorder, so it is the floor for both orders.
 //!
 //! Timed: building the combinator, driving it to the end (folding the
 //! outputs into a checksum that depends on their order), dropping it. Not
@@ -35,7 +37,9 @@ use std::future::Future;
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use aiokit::GatherStreamExt;
@@ -143,35 +147,84 @@ fn fc_co_limit(clock: &Clock, children: Vec<Step>) -> u64 {
     sum.get()
 }
 
-/// The floor: 16 slots, each refilled the moment its child completes.
+/// Sets its slot's bit in the shared ready mask.
+struct SlotWake {
+    mask: Arc<AtomicU64>,
+    bit: u64,
+}
+
+impl Wake for SlotWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.mask.fetch_or(self.bit, Ordering::Release);
+    }
+}
+
+/// The floor: 16 slots, each with its own waker that marks it ready; each
+/// turn polls only the marked slots, and refills a slot from the iterator
+/// (polling the new child at once) the moment its child completes.
 struct Floor<I: Iterator<Item = Step>> {
     source: I,
-    slots: Vec<Step>,
+    slots: Vec<Option<Step>>,
+    wakers: Vec<Waker>,
+    mask: Arc<AtomicU64>,
+    live: usize,
     sum: u64,
+}
+
+impl<I: Iterator<Item = Step>> Floor<I> {
+    fn new(mut source: I) -> Self {
+        let mask = Arc::new(AtomicU64::new(0));
+        let wakers = (0..LIMIT)
+            .map(|i| {
+                Waker::from(Arc::new(SlotWake {
+                    mask: mask.clone(),
+                    bit: 1 << i,
+                }))
+            })
+            .collect();
+        let slots: Vec<Option<Step>> = (0..LIMIT).map(|_| source.next()).collect();
+        let live = slots.iter().filter(|s| s.is_some()).count();
+        // Every filled slot starts marked, so it gets its first poll.
+        mask.store((1u64 << live) - 1, Ordering::Relaxed);
+        Floor {
+            source,
+            slots,
+            wakers,
+            mask,
+            live,
+            sum: 0,
+        }
+    }
 }
 
 impl<I: Iterator<Item = Step> + Unpin> Future for Floor<I> {
     type Output = u64;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u64> {
         let this = &mut *self;
-        let mut i = 0;
-        while i < this.slots.len() {
-            match Pin::new(&mut this.slots[i]).poll(cx) {
-                Poll::Ready(v) => {
-                    this.sum += v as u64;
-                    match this.source.next() {
+        let mut ready = this.mask.swap(0, Ordering::Acquire);
+        while ready != 0 {
+            let i = ready.trailing_zeros() as usize;
+            ready &= ready - 1;
+            let mut cx = Context::from_waker(&this.wakers[i]);
+            while let Some(child) = &mut this.slots[i] {
+                match Pin::new(child).poll(&mut cx) {
+                    Poll::Ready(v) => {
+                        this.sum += v as u64;
                         // Refill in place and poll the new child now.
-                        Some(child) => this.slots[i] = child,
-                        None => {
-                            this.slots.swap_remove(i);
+                        this.slots[i] = this.source.next();
+                        if this.slots[i].is_none() {
+                            this.live -= 1;
                         }
                     }
+                    Poll::Pending => break,
                 }
-                Poll::Pending => i += 1,
             }
         }
-        if this.slots.is_empty() {
+        if this.live == 0 {
             Poll::Ready(this.sum)
         } else {
             Poll::Pending
@@ -180,16 +233,7 @@ impl<I: Iterator<Item = Step> + Unpin> Future for Floor<I> {
 }
 
 fn floor(clock: &Clock, children: Vec<Step>) -> u64 {
-    let mut source = children.into_iter();
-    let slots = source.by_ref().take(LIMIT).collect();
-    drive(
-        clock,
-        Floor {
-            source,
-            slots,
-            sum: 0,
-        },
-    )
+    drive(clock, Floor::new(children.into_iter()))
 }
 
 const ORDERED: [(&str, Contender); 4] = [
