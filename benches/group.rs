@@ -11,7 +11,8 @@
 //! waker, advance the driver one step, repeat.
 //!
 //! Timed: creating the group, every push, driving it to the end, dropping
-//! it. Results are per child.
+//! it. Results are per child. `FutureGroup` is left out at 100,000: its
+//! cost per child grows with the number in flight.
 //!
 //! Run with `cargo bench --bench group`; `BENCHMARKS.md` has the numbers.
 
@@ -117,6 +118,12 @@ fn bench_group(c: &mut Criterion) {
     for n in SIZES {
         group.throughput(Throughput::Elements(n as u64));
         for &(label, f) in &CONTENDERS {
+            // FutureGroup's cost per child grows with the number in flight
+            // (about 19 µs per child at 10,000 here): minutes per sample at
+            // 100,000, so that size is left out.
+            if label == "futures_concurrency::FutureGroup" && n > 10_000 {
+                continue;
+            }
             let clock = Clock::new();
             assert_eq!(f(&clock, n), (0..n as u64).sum::<u64>(), "{label} at {n}");
             eprintln!(
