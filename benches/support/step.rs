@@ -30,6 +30,8 @@ struct Inner {
     free: Vec<usize>,
     /// Slab keys due at each step, modulo `WHEEL`.
     wheel: [Vec<usize>; WHEEL],
+    /// Children made so far, to bound the number of steps.
+    created: u64,
     in_flight: u64,
     in_flight_sum: u64,
     steps: u64,
@@ -46,6 +48,7 @@ impl Clock {
 
     /// The child with input index `index`.
     pub(crate) fn child(&self, index: u32) -> Step {
+        self.0.borrow_mut().created += 1;
         Step {
             clock: self.clone(),
             index,
@@ -159,5 +162,13 @@ pub(crate) fn drive<F: Future>(clock: &Clock, fut: F) -> F::Output {
             return out;
         }
         clock.step();
+        // Every child finishes within `MAX_DELAY` steps of its first poll,
+        // so a run that takes far longer lost a wake: fail, do not hang.
+        let inner = clock.0.borrow();
+        assert!(
+            inner.steps <= (MAX_DELAY + 1) * inner.created + 100,
+            "no progress after {} steps: a wake was lost",
+            inner.steps
+        );
     }
 }
