@@ -9,9 +9,12 @@
 //!   joining: after each send the driver awaits that receiver itself.
 //! * `ready`: every child is `async move { i }`. Floor: awaiting the children
 //!   one after the other in a `for` loop.
-//! * `try_error`: the child in the middle fails on its first poll, the others
-//!   stay pending forever; time until the error is returned and the combinator
-//!   dropped. Floor: polling the children once each, in order, until the error.
+//! * `try_error`: the child in the middle fails on its first poll; every
+//!   other child is a pending `futures::channel::oneshot::Receiver` (its
+//!   sender alive, dropped after the clock stops), so it registers its waker
+//!   as a real child does. Time until the error is returned and the
+//!   combinator dropped with the receivers. Floor: polling the children once
+//!   each, in order, until the error, then dropping them.
 //!
 //! Every contender runs on the same harness: a busy poll loop with a no-op
 //! waker (`run`). What is timed: building the combinator, driving it to
@@ -360,34 +363,57 @@ fn bench_ready(c: &mut Criterion) {
 
 // ------------------------------------------------------------- try_error ----
 
-/// Fails on its first poll, or stays pending forever (registering nothing,
-/// like `std::future::pending`).
-struct TryChild {
-    fail: bool,
-    index: u32,
+/// Fails on its first poll, or waits on a `futures::channel::oneshot`
+/// receiver whose sender is kept alive (registering its waker there, as a
+/// real pending child does).
+enum TryChild {
+    Fail(u32),
+    Wait(Rx),
 }
 
 impl Future for TryChild {
     type Output = Result<u32, u32>;
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<u32, u32>> {
-        if self.fail {
-            Poll::Ready(Err(self.index))
-        } else {
-            Poll::Pending
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<u32, u32>> {
+        match self.get_mut() {
+            TryChild::Fail(index) => Poll::Ready(Err(*index)),
+            TryChild::Wait(rx) => match Pin::new(rx).poll(cx) {
+                Poll::Ready(Ok(v)) => Poll::Ready(Ok(v)),
+                Poll::Ready(Err(_)) => unreachable!("the senders outlive the run"),
+                Poll::Pending => Poll::Pending,
+            },
         }
     }
 }
 
-fn try_input(n: usize) -> Vec<TryChild> {
-    (0..n as u32)
-        .map(|index| TryChild {
-            fail: index as usize == n / 2,
-            index,
+type Senders = Vec<oneshot::Sender<u32>>;
+
+/// The children (the one at `n / 2` fails) and the senders of the others,
+/// which are dropped only after the clock stops.
+fn try_input(n: usize) -> (Vec<TryChild>, Senders) {
+    let mut senders = Vec::with_capacity(n);
+    let children = (0..n as u32)
+        .map(|index| {
+            if index as usize == n / 2 {
+                TryChild::Fail(index)
+            } else {
+                let (tx, rx) = oneshot::channel();
+                senders.push(tx);
+                TryChild::Wait(rx)
+            }
         })
-        .collect()
+        .collect();
+    (children, senders)
 }
 
-/// Polls each child once, in order, until one fails.
+/// Runs `join` on the children; hands the senders back with the result.
+fn try_run<O>(
+    (children, senders): (Vec<TryChild>, Senders),
+    join: impl FnOnce(Vec<TryChild>) -> O,
+) -> (O, Senders) {
+    (join(children), senders)
+}
+
+/// Polls each child once, in order, until one fails, then drops them all.
 fn try_floor(mut children: Vec<TryChild>) -> Result<Vec<u32>, u32> {
     let mut cx = Context::from_waker(Waker::noop());
     for child in &mut children {
@@ -404,66 +430,70 @@ fn bench_try(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         let id = |name: &str| BenchmarkId::new(name, n);
         let err = Err((n / 2) as u32);
+        let check = |out: Result<Vec<u32>, u32>| assert_eq!(out, err);
 
-        assert_eq!(run(aiokit::try_gather(try_input(n))), err);
+        check(try_run(try_input(n), |f| run(aiokit::try_gather(f))).0);
         group.bench_function(id("aiokit::try_gather"), |b| {
-            b.iter_custom(|iters| timed(iters, n, || try_input(n), |f| run(aiokit::try_gather(f))))
+            b.iter_custom(|iters| {
+                timed(
+                    iters,
+                    n,
+                    || try_input(n),
+                    |i| try_run(i, |f| run(aiokit::try_gather(f))),
+                )
+            })
         });
         // Above 30 children futures' try_join_all reports errors in input
         // order, so with pending children before the failing one it never
         // completes (futures-rs #2866).
         if n <= 30 {
-            assert_eq!(run(futures::future::try_join_all(try_input(n))), err);
+            check(try_run(try_input(n), |f| run(futures::future::try_join_all(f))).0);
             group.bench_function(id("futures::try_join_all"), |b| {
                 b.iter_custom(|iters| {
                     timed(
                         iters,
                         n,
                         || try_input(n),
-                        |f| run(futures::future::try_join_all(f)),
+                        |i| try_run(i, |f| run(futures::future::try_join_all(f))),
                     )
                 })
             });
         }
-        assert_eq!(
-            run(try_input(n)
+        let unordered = |f: Vec<TryChild>| {
+            run(f
                 .into_iter()
                 .collect::<FuturesUnordered<_>>()
-                .try_collect::<Vec<_>>()),
-            err
-        );
+                .try_collect::<Vec<_>>())
+        };
+        check(try_run(try_input(n), unordered).0);
         group.bench_function(id("FuturesUnordered"), |b| {
-            b.iter_custom(|iters| {
-                timed(
-                    iters,
-                    n,
-                    || try_input(n),
-                    |f| {
-                        run(f
-                            .into_iter()
-                            .collect::<FuturesUnordered<_>>()
-                            .try_collect::<Vec<_>>())
-                    },
-                )
-            })
+            b.iter_custom(|iters| timed(iters, n, || try_input(n), |i| try_run(i, unordered)))
         });
-        assert_eq!(run(futures_buffered::try_join_all(try_input(n))), err);
+        check(try_run(try_input(n), |f| run(futures_buffered::try_join_all(f))).0);
         group.bench_function(id("futures_buffered::try_join_all"), |b| {
             b.iter_custom(|iters| {
                 timed(
                     iters,
                     n,
                     || try_input(n),
-                    |f| run(futures_buffered::try_join_all(f)),
+                    |i| try_run(i, |f| run(futures_buffered::try_join_all(f))),
                 )
             })
         });
-        assert_eq!(run(try_input(n).try_join()), err);
+        check(try_run(try_input(n), |f| run(f.try_join())).0);
         group.bench_function(id("futures_concurrency::TryJoin"), |b| {
-            b.iter_custom(|iters| timed(iters, n, || try_input(n), |f| run(f.try_join())))
+            b.iter_custom(|iters| {
+                timed(
+                    iters,
+                    n,
+                    || try_input(n),
+                    |i| try_run(i, |f| run(f.try_join())),
+                )
+            })
         });
+        check(try_run(try_input(n), try_floor).0);
         group.bench_function(id("floor"), |b| {
-            b.iter_custom(|iters| timed(iters, n, || try_input(n), try_floor))
+            b.iter_custom(|iters| timed(iters, n, || try_input(n), |i| try_run(i, try_floor)))
         });
     }
     group.finish();

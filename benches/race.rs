@@ -3,13 +3,16 @@
 //!
 //! Three workloads, each at N = 10, 100, 1,000 and 10,000 children, exactly
 //! one of which (the one in the middle, index N / 2) ever finishes; the
-//! children are `async` blocks of one type:
+//! children are `async` blocks of one type. Every child that pends waits on
+//! its own gate and registers the waker it is polled with there (an
+//! `AtomicWaker`, as channel receivers and I/O leaves do), so no child pends
+//! for free:
 //!
-//! * `ready`: the winner is ready on its first poll, the others pend forever.
-//!   One poll of the race.
-//! * `woken`: the winner waits on a gate, the others pend forever. The race is
-//!   polled once (everyone pending), the gate is opened (waking the winner),
-//!   and the race is polled again.
+//! * `ready`: the winner is ready on its first poll, the others wait on gates
+//!   that never open. One poll of the race.
+//! * `woken`: every child waits on its own gate; only the winner's opens. The
+//!   race is polled once (everyone pending), the winner's gate is opened
+//!   (waking it), and the race is polled again.
 //! * `churn`: every child waits on its own gate. After the first poll, 100
 //!   losers are woken one at a time without finishing (round robin), each
 //!   wake followed by a poll of the race; then the winner's gate opens and a
@@ -23,15 +26,16 @@
 //!
 //! Run with `cargo bench --bench race`; `BENCHMARKS.md` has the numbers.
 
-use std::future::{Future, pending};
+use std::future::Future;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures::FutureExt as _;
+use futures::task::AtomicWaker;
 use futures_concurrency::future::Race as _;
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
@@ -40,7 +44,7 @@ const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 #[derive(Default)]
 struct Gate {
     open: AtomicBool,
-    waker: Mutex<Option<Waker>>,
+    waker: AtomicWaker,
 }
 
 impl Gate {
@@ -51,9 +55,7 @@ impl Gate {
 
     /// Wakes the waiting child without letting it finish.
     fn wake(&self) {
-        if let Some(waker) = self.waker.lock().unwrap().take() {
-            waker.wake();
-        }
+        self.waker.wake();
     }
 }
 
@@ -67,7 +69,11 @@ impl Future for Wait {
         if self.0.open.load(Ordering::Acquire) {
             return Poll::Ready(());
         }
-        *self.0.waker.lock().unwrap() = Some(cx.waker().clone());
+        self.0.waker.register(cx.waker());
+        // Checked again after registering, as `AtomicWaker` users must.
+        if self.0.open.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
         Poll::Pending
     }
 }
@@ -76,8 +82,6 @@ impl Future for Wait {
 enum Kind {
     /// Nothing: ready on its first poll.
     Now,
-    /// Waits forever.
-    Never,
     /// Waits on its gate.
     Gate(Arc<Gate>),
 }
@@ -86,7 +90,6 @@ enum Kind {
 async fn child(i: usize, kind: Kind) -> usize {
     match kind {
         Kind::Now => {}
-        Kind::Never => pending::<()>().await,
         Kind::Gate(gate) => Wait(gate).await,
     }
     i
@@ -110,8 +113,7 @@ fn setup(n: usize, workload: Workload) -> (Vec<impl Future<Output = usize>>, Vec
         .map(|i| {
             let kind = match (workload, i == winner) {
                 (Workload::Ready, true) => Kind::Now,
-                (Workload::Ready | Workload::Woken, false) => Kind::Never,
-                (Workload::Woken, true) | (Workload::Churn, _) => {
+                _ => {
                     let gate = Arc::<Gate>::default();
                     gates.push(gate.clone());
                     Kind::Gate(gate)
@@ -130,11 +132,16 @@ fn poll<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
 /// Drives one race to its winner: one poll (`ready`); or a poll, the
 /// winner's gate, a poll (`woken`); or a poll, `CHURN_WAKES` loser wakes each
 /// followed by a poll, the winner's gate, a poll (`churn`).
-fn finish<F: Future<Output = usize> + Unpin>(mut race: F, gates: Vec<Arc<Gate>>) -> usize {
-    if let Some(last) = gates.len().checked_sub(1) {
+fn finish<F: Future<Output = usize> + Unpin>(
+    mut race: F,
+    gates: Vec<Arc<Gate>>,
+    workload: Workload,
+) -> usize {
+    if !matches!(workload, Workload::Ready) {
         assert!(poll(&mut race).is_pending());
         let winner = gates.len() / 2;
-        if last > 0 {
+        let last = gates.len() - 1;
+        if matches!(workload, Workload::Churn) && last > 0 {
             for k in 0..CHURN_WAKES {
                 // Every gate but the winner's, round robin.
                 let i = (winner + 1 + k % last) % gates.len();
@@ -144,10 +151,15 @@ fn finish<F: Future<Output = usize> + Unpin>(mut race: F, gates: Vec<Arc<Gate>>)
         }
         gates[winner].open();
     }
-    match poll(&mut race) {
+    let out = match poll(&mut race) {
         Poll::Ready(winner) => winner,
         Poll::Pending => panic!("the winner did not win"),
-    }
+    };
+    // The losers' gates go with the race (the children hold the other
+    // halves), inside the timed part for every contender alike.
+    drop(race);
+    drop(gates);
+    out
 }
 
 fn bench(c: &mut Criterion, name: &str, workload: Workload) {
@@ -163,7 +175,7 @@ fn bench(c: &mut Criterion, name: &str, workload: Workload) {
         group.bench_with_input(BenchmarkId::new("aiokit::race", n), &n, |b, &n| {
             b.iter_batched(
                 setup,
-                |(kids, gates)| assert_eq!(finish(aiokit::race(kids), gates), n / 2),
+                |(kids, gates)| assert_eq!(finish(aiokit::race(kids), gates, workload), n / 2),
                 size,
             )
         });
@@ -173,7 +185,7 @@ fn bench(c: &mut Criterion, name: &str, workload: Workload) {
                 |(kids, gates)| {
                     let race = futures::future::select_all(kids.into_iter().map(Box::pin))
                         .map(|(winner, _index, _rest)| winner);
-                    assert_eq!(finish(race, gates), n / 2)
+                    assert_eq!(finish(race, gates, workload), n / 2)
                 },
                 size,
             )
@@ -184,7 +196,7 @@ fn bench(c: &mut Criterion, name: &str, workload: Workload) {
             |b, &n| {
                 b.iter_batched(
                     setup,
-                    |(kids, gates)| assert_eq!(finish(pin!(kids.race()), gates), n / 2),
+                    |(kids, gates)| assert_eq!(finish(pin!(kids.race()), gates, workload), n / 2),
                     size,
                 )
             },
