@@ -1,6 +1,8 @@
 //! The gather family over a `Stream` input (`GatherStreamExt`): every scenario
 //! that runs async under each executor of the matrix; exact poll counts with
 //! hand-driven polls.
+// Test helpers return channel bundles and tables of named cases.
+#![allow(clippy::type_complexity)]
 
 mod common;
 

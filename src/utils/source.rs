@@ -45,13 +45,17 @@ pub(crate) trait Source {
 
 /// An iterator of futures, numbered from 0.
 pub(crate) struct Iter<I> {
-    iter: I,
+    /// `None` once taken whole by `take_ready`.
+    iter: Option<I>,
     next: usize,
 }
 
 impl<I> Iter<I> {
     pub(crate) fn new(iter: I) -> Self {
-        Self { iter, next: 0 }
+        Self {
+            iter: Some(iter),
+            next: 0,
+        }
     }
 }
 
@@ -65,7 +69,10 @@ where
 
     #[inline]
     fn poll_input(&mut self, _cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
-        Poll::Ready(self.iter.next().map(|input| {
+        let Some(iter) = &mut self.iter else {
+            return Poll::Ready(None);
+        };
+        Poll::Ready(iter.next().map(|input| {
             let index = self.next;
             self.next += 1;
             (index, input.into_future())
@@ -73,17 +80,26 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
+        self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint)
     }
 
     #[inline]
     fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
-        // Collected straight from the iterator, which keeps its size hint:
-        // one allocation of the exact size for an exact-size iterator.
-        let taken: Vec<_> = (self.iter.by_ref())
-            .take(limit)
-            .map(|input| Some(input.into_future()))
-            .collect();
+        let Some(iter) = &mut self.iter else {
+            return (Vec::new(), true);
+        };
+        let taken: Vec<_> = if limit == usize::MAX {
+            // Everything: collected from the iterator by value, which keeps
+            // its size hint (one exact allocation, and the fast path of
+            // exact-size iterators).
+            let iter = self.iter.take().expect("checked above");
+            iter.map(|input| Some(input.into_future())).collect()
+        } else {
+            iter.by_ref()
+                .take(limit)
+                .map(|input| Some(input.into_future()))
+                .collect()
+        };
         self.next += taken.len();
         // Stopping short of the limit means the iterator ran dry; so does
         // having no limit at all.
