@@ -53,3 +53,25 @@ impl ParentWaker {
         }
     }
 }
+
+/// Runs `f` under loom and prints how many interleavings it explored: the
+/// driver of every loom model.
+#[cfg(all(test, aiokit_loom))]
+pub(crate) fn loom_model(f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    let mut builder = loom::model::Builder::new();
+    // Bounded like tokio's models unless LOOM_MAX_PREEMPTIONS says
+    // otherwise: every interleaving with up to 3 preemptions.
+    builder.preemption_bound = builder.preemption_bound.or(Some(3));
+    builder.check(move || {
+        counted.fetch_add(1, Relaxed);
+        f();
+    });
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!(
+        "loom: {name}: {} interleavings explored",
+        count.load(Relaxed)
+    );
+}
