@@ -632,9 +632,13 @@ impl<S: Source> Running<S> {
         result
     }
 
-    fn is_occupied(&mut self, (chunk, slot): SlotRef) -> bool {
-        // (`&mut` only to share `chunk`.)
-        self.chunk(chunk).slots.is_occupied(slot)
+    fn is_occupied(&self, (chunk, slot): SlotRef) -> bool {
+        let target = if chunk == 0 {
+            &self.first
+        } else {
+            &self.more[chunk - 1]
+        };
+        target.slots.is_occupied(slot)
     }
 
     /// Refills freed slots and gives the new children their first poll, while

@@ -81,6 +81,8 @@ pub(crate) struct Reorder<T> {
     head: usize,
     /// `buffer[i]` holds the output of input `head + i`, once it arrived.
     buffer: VecDeque<Option<T>>,
+    /// How many of `buffer`'s entries hold an output.
+    stored: usize,
 }
 
 impl<T> Reorder<T> {
@@ -88,6 +90,7 @@ impl<T> Reorder<T> {
         Self {
             head: 0,
             buffer: VecDeque::new(),
+            stored: 0,
         }
     }
 
@@ -98,7 +101,7 @@ impl<T> Reorder<T> {
 
     /// Outputs waiting for an earlier one.
     pub(crate) fn len(&self) -> usize {
-        self.buffer.iter().filter(|o| o.is_some()).count()
+        self.stored
     }
 
     /// Stores the output of input `index` (at or after the head, once).
@@ -107,7 +110,9 @@ impl<T> Reorder<T> {
         if offset >= self.buffer.len() {
             self.buffer.resize_with(offset + 1, || None);
         }
+        debug_assert!(self.buffer[offset].is_none(), "each index once");
         self.buffer[offset] = Some(value);
+        self.stored += 1;
     }
 
     /// The head's output, if it arrived.
@@ -116,11 +121,13 @@ impl<T> Reorder<T> {
             return None;
         }
         self.head += 1;
+        self.stored -= 1;
         self.buffer.pop_front().flatten()
     }
 
     /// Drops every buffered output.
     pub(crate) fn clear(&mut self) {
         self.buffer = VecDeque::new();
+        self.stored = 0;
     }
 }
