@@ -110,13 +110,12 @@ enum State<S: Source> {
     Done,
 }
 
-/// One chunk of slots and, once a child in it was pending, their wakers.
+/// One chunk of slots.
 struct Chunk<F> {
     slots: PinSlice<F>,
     /// The input index of the child in each slot; `None` while it is the slot
     /// index (the first chunk, until a slot is refilled).
     inputs: Option<Box<[usize]>>,
-    wakers: Option<WakeSet>,
 }
 
 impl<F> Chunk<F> {
@@ -154,7 +153,13 @@ struct Running<S: Source> {
     source_wake: Option<(Arc<SourceWake>, Waker)>,
     source_parked: bool,
     first: Chunk<S::Fut>,
+    /// The first chunk's wakers, once a child in it was pending.
+    wakers: Option<WakeSet>,
     more: Vec<Chunk<S::Fut>>,
+    /// The wakers of the other chunks: one set, a segment per chunk (chunk
+    /// `c` is segment `c - 1`), so finding woken children and registering
+    /// the parent cost the same however many chunks there are.
+    more_wakers: Option<WakeSet>,
     /// Empty slots, to be refilled before the set grows.
     free: Vec<SlotRef>,
     /// Slots in all chunks.
@@ -429,9 +434,10 @@ impl<S: Source> Running<S> {
             first: Chunk {
                 slots: PinSlice::new(slots),
                 inputs: None,
-                wakers: None,
             },
+            wakers: None,
             more: Vec::new(),
+            more_wakers: None,
             free: Vec::new(),
             capacity: len,
             live: len,
@@ -475,7 +481,7 @@ impl<S: Source> Running<S> {
     fn switch_to_wakers(&mut self, slot: usize) {
         // The parent's waker is registered after the first pass; wakes that
         // come before are queued and found then.
-        self.first.wakers = Some(WakeSet::new(self.first.slots.len(), self.config.wake_order));
+        self.wakers = Some(WakeSet::new(self.first.slots.len(), self.config.wake_order));
         self.deferred = Some(slot);
     }
 
@@ -555,12 +561,25 @@ impl<S: Source> Running<S> {
         if collect {
             return;
         }
-        match &mut target.wakers {
-            Some(wakers) => wakers.schedule(slot),
+        if chunk == 0 && self.wakers.is_none() {
             // The first chunk before any child was pending: a freed slot is
             // behind the first pass's position; poll it after the pass, in
             // input order.
-            None => self.revisit.push_back(slot),
+            self.revisit.push_back(slot);
+        } else {
+            self.schedule((chunk, slot));
+        }
+    }
+
+    /// Schedules the child in a slot that has its own waker to be polled.
+    fn schedule(&mut self, (chunk, slot): SlotRef) {
+        let (wakers, id) = if chunk == 0 {
+            (&mut self.wakers, (0, slot))
+        } else {
+            (&mut self.more_wakers, (chunk - 1, slot))
+        };
+        if let Some(wakers) = wakers {
+            wakers.schedule(id);
         }
     }
 
@@ -573,13 +592,21 @@ impl<S: Source> Running<S> {
             .max(4)
             .min(self.config.limit.saturating_sub(self.capacity))
             .max(1);
-        let mut wakers = WakeSet::new(size, self.config.wake_order);
-        wakers.register(cx.waker());
+        match &mut self.more_wakers {
+            Some(wakers) => {
+                wakers.add_segment(size);
+            }
+            None => {
+                // In wake order: a set of several segments queues pairs.
+                let mut wakers = WakeSet::new(size, true);
+                wakers.register(cx.waker());
+                self.more_wakers = Some(wakers);
+            }
+        }
         let slots = (0..size).map(|_| None).collect();
         self.more.push(Chunk {
             slots: PinSlice::new(slots),
             inputs: Some(vec![0; size].into_boxed_slice()),
-            wakers: Some(wakers),
         });
         self.capacity += size;
         let chunk = self.more.len();
@@ -587,27 +614,22 @@ impl<S: Source> Running<S> {
         (chunk, 0)
     }
 
-    /// The next woken slot, chunk by chunk.
+    /// The next woken slot: the first chunk's, then the others'.
+    #[inline]
     fn next_woken(&mut self) -> Option<SlotRef> {
-        if let Some(slot) = self.first.wakers.as_mut().and_then(WakeSet::next) {
+        if let Some((_, slot)) = self.wakers.as_mut().and_then(WakeSet::next) {
             return Some((0, slot));
         }
-        for (i, chunk) in self.more.iter_mut().enumerate() {
-            if let Some(slot) = chunk.wakers.as_mut().and_then(WakeSet::next) {
-                return Some((i + 1, slot));
-            }
-        }
-        None
+        let (segment, slot) = self.more_wakers.as_mut()?.next()?;
+        Some((segment + 1, slot))
     }
 
     fn register(&mut self, waker: &Waker) {
-        if let Some(wakers) = &mut self.first.wakers {
+        if let Some(wakers) = &mut self.wakers {
             wakers.register(waker);
         }
-        for chunk in &mut self.more {
-            if let Some(wakers) = &mut chunk.wakers {
-                wakers.register(waker);
-            }
+        if let Some(wakers) = &mut self.more_wakers {
+            wakers.register(waker);
         }
         if let Some((wake, _)) = &self.source_wake {
             wake.parent.register(waker);
@@ -616,16 +638,21 @@ impl<S: Source> Running<S> {
 
     /// Polls the child in a slot that has its own waker. `None` while it is
     /// pending (or the slot is empty); counts a self-wake.
+    #[inline]
     fn poll_woken(&mut self, (chunk, slot): SlotRef) -> Option<ChildResult<Out<S>>> {
-        let target = if chunk == 0 {
-            &mut self.first
+        let (target, wakers, id) = if chunk == 0 {
+            (&mut self.first, &self.wakers, (0, slot))
         } else {
-            &mut self.more[chunk - 1]
+            (
+                &mut self.more[chunk - 1],
+                &self.more_wakers,
+                (chunk - 1, slot),
+            )
         };
-        let wakers = target.wakers.as_ref().expect("a woken slot has wakers");
-        let waker = wakers.waker(slot);
+        let wakers = wakers.as_ref().expect("a woken slot has wakers");
+        let waker = wakers.waker(id);
         let result = poll_child(&mut target.slots, slot, &mut Context::from_waker(&waker));
-        if result.is_none() && wakers.is_queued(slot) {
+        if result.is_none() && wakers.is_queued(id) {
             // Woke itself: counts toward yielding.
             self.self_wakes += 1;
         }
@@ -660,7 +687,7 @@ impl<S: Source> Running<S> {
         self.collect_placed = false;
         let mut placed = mem::take(&mut self.placed);
         for &(chunk, slot) in &placed {
-            let result = if chunk == 0 && self.first.wakers.is_none() {
+            let result = if chunk == 0 && self.wakers.is_none() {
                 let result = poll_child(&mut self.first.slots, slot, cx);
                 if result.is_none() && self.first.slots.is_occupied(slot) {
                     self.switch_to_wakers(slot);
@@ -697,6 +724,7 @@ impl<S: Source> Running<S> {
     fn release(&mut self) {
         self.first.slots.release();
         self.more = Vec::new();
+        self.more_wakers = None;
         self.free = Vec::new();
     }
 
@@ -766,7 +794,7 @@ impl<S: Source> Running<S> {
             // pending.
             while let Some(slot) = self.next_pass_slot() {
                 fresh = true;
-                let result = if self.first.wakers.is_none() {
+                let result = if self.wakers.is_none() {
                     let result = poll_child(&mut self.first.slots, slot, cx);
                     if result.is_none() && self.first.slots.is_occupied(slot) {
                         self.switch_to_wakers(slot);
@@ -803,10 +831,7 @@ impl<S: Source> Running<S> {
                         return Poll::Pending;
                     }
                     (None, false) => held = Some((0, slot)),
-                    (Some(_), _) => {
-                        let wakers = self.first.wakers.as_mut().expect("switched");
-                        wakers.schedule(slot);
-                    }
+                    (Some(_), _) => self.schedule((0, slot)),
                 }
                 self.deferred = None;
             }
@@ -829,11 +854,9 @@ impl<S: Source> Running<S> {
                 }
                 if self.polled >= self.capacity.max(1) || self.self_wakes >= 2 {
                     // Give other tasks a turn before going on with the queue.
-                    if let Some((chunk, slot)) = held.take() {
+                    if let Some(held) = held.take() {
                         // Taken from the queue but not polled: put it back.
-                        if let Some(wakers) = &mut self.chunk(chunk).wakers {
-                            wakers.schedule(slot);
-                        }
+                        self.schedule(held);
                     }
                     self.polled = 0;
                     self.self_wakes = 0;

@@ -1,15 +1,20 @@
-//! Per-slot wakers that record *which* child woke, all in one allocation.
+//! Per-slot wakers that record *which* child woke, one allocation per
+//! segment of slots.
 //!
-//! The set owns an `Arc<[Entry]>`, one entry per slot. The waker for slot `i`
-//! is a raw waker whose data pointer is `&entries[i]`; cloning it increments
-//! the reference count of the whole `Arc<[Entry]>` and dropping it decrements
-//! that count, so N wakers cost one allocation instead of N `Arc`s. (A safe
-//! `std::task::Wake` waker needs an `Arc` of its own per child, which the
-//! gather benchmark shows to be the largest cost when many children wait.)
+//! The set owns one `Arc<[Entry]>` per segment, one entry per slot. The waker
+//! for a slot is a raw waker whose data pointer is its entry; cloning it
+//! increments the reference count of the segment's `Arc<[Entry]>` and
+//! dropping it decrements that count, so N wakers cost one allocation instead
+//! of N `Arc`s. (A safe `std::task::Wake` waker needs an `Arc` of its own per
+//! child, which the gather benchmark shows to be the largest cost when many
+//! children wait.) A set grows by segments ([`WakeSet::add_segment`]): the
+//! wakers already handed out keep pointing at their own segment, and every
+//! segment shares the one queue and parent waker, so finding the woken slots
+//! costs the same however many segments there are.
 //!
-//! Waking slot `i` queues `i` on a shared ready queue (a bit in one atomic
-//! word for sets of up to 64 slots, an index pushed onto a locked vector
-//! above), at most once until the slot is polled again, and wakes the parent
+//! Waking a slot queues it on the shared ready queue (a bit in one atomic
+//! word for sets of one segment of up to 64 slots, a (segment, slot) pair
+//! pushed onto a locked vector otherwise), at most once until the slot is polled again, and wakes the parent
 //! task if the queue was empty: a small set takes the parent waker's lock only
 //! for that wake (once per batch), never for the other wakes of the batch.
 //! The parent polls only the slots it dequeues, so one wake costs O(1)
@@ -61,7 +66,7 @@ enum Queue {
     /// `queued` flag.
     Locked {
         /// Slots woken since the parent last took the queue.
-        slots: Mutex<Vec<usize>>,
+        slots: Mutex<Vec<SlotId>>,
         /// Set (under the lock) when the queue goes from empty to non-empty,
         /// cleared (under the lock) when the parent takes it, so the parent
         /// can skip the lock when nothing was woken.
@@ -69,7 +74,10 @@ enum Queue {
     },
 }
 
-fn lock(slots: &Mutex<Vec<usize>>) -> MutexGuard<'_, Vec<usize>> {
+/// A slot of a set: its segment, and its position in the segment.
+pub(crate) type SlotId = (usize, usize);
+
+fn lock(slots: &Mutex<Vec<SlotId>>) -> MutexGuard<'_, Vec<SlotId>> {
     slots.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -84,6 +92,8 @@ struct Entry {
     /// rebuild the slice pointer from an entry pointer.
     index: usize,
     len: usize,
+    /// The segment (the slice) this entry belongs to.
+    segment: usize,
     /// In the queue, or about to be polled (`Queue::Locked` only).
     queued: AtomicBool,
 }
@@ -104,7 +114,7 @@ impl Entry {
                     return;
                 }
                 let mut slots = lock(slots);
-                slots.push(self.index);
+                slots.push((self.segment, self.index));
                 // The parent drains the whole queue when it runs, so it
                 // needs a wake only when the queue stops being empty.
                 if slots.len() > 1 {
@@ -184,9 +194,11 @@ impl Deref for SlotWaker<'_> {
     }
 }
 
-/// The ready queue and the slot wakers for `len` slots.
+/// The ready queue and the slot wakers of one or more segments of slots, all
+/// sharing one queue and one parent waker.
 pub(crate) struct WakeSet {
-    entries: Arc<[Entry]>,
+    /// One slice of entries per segment.
+    segments: Vec<Arc<[Entry]>>,
     shared: Arc<Shared>,
     /// The parent waker last stored in `shared`, to skip the lock when the
     /// parent is polled with the same one.
@@ -201,13 +213,17 @@ enum Batch {
     Bits(u64),
     /// With [`Queue::Locked`]: the slots in wake order, and the position in
     /// them.
-    List { slots: Vec<usize>, cursor: usize },
+    List { slots: Vec<SlotId>, cursor: usize },
 }
 
 impl WakeSet {
-    /// A set for `len` slots, with an empty queue. With `wake_order`, woken
-    /// slots are always handed out in the order they were woken; otherwise
-    /// small sets hand each batch out in slot order (and queue with a bit mask).
+    /// A set of one segment of `len` slots, with an empty queue. With
+    /// `wake_order`, woken slots are always handed out in the order they were
+    /// woken; otherwise small sets hand each batch out in slot order (and
+    /// queue with a bit mask). A set that may grow ([`add_segment`]) must be
+    /// made with `wake_order`.
+    ///
+    /// [`add_segment`]: Self::add_segment
     pub(crate) fn new(len: usize, wake_order: bool) -> Self {
         let (queue, batch) = if len <= MASK_BITS && !wake_order {
             (Queue::Mask(AtomicU64::new(0)), Batch::Bits(0))
@@ -226,20 +242,36 @@ impl WakeSet {
             queue,
             parent: ParentWaker::default(),
         });
-        let entries = (0..len)
-            .map(|index| Entry {
-                shared: (index == 0).then(|| shared.clone()),
-                index,
-                len,
-                queued: AtomicBool::new(false),
-            })
-            .collect();
-        Self {
-            entries,
+        let mut set = Self {
+            segments: Vec::new(),
             shared,
             parent: None,
             batch,
-        }
+        };
+        set.add_segment(len);
+        set
+    }
+
+    /// Adds a segment of `len` slots, sharing the set's queue and parent
+    /// waker, and returns its number (segments are numbered from 0 in the
+    /// order they were added).
+    pub(crate) fn add_segment(&mut self, len: usize) -> usize {
+        let segment = self.segments.len();
+        assert!(
+            segment == 0 || matches!(self.shared.queue, Queue::Locked { .. }),
+            "WakeSet::add_segment: a bit-mask set has one segment"
+        );
+        let entries = (0..len)
+            .map(|index| Entry {
+                shared: (index == 0).then(|| self.shared.clone()),
+                index,
+                len,
+                segment,
+                queued: AtomicBool::new(false),
+            })
+            .collect();
+        self.segments.push(entries);
+        segment
     }
 
     /// Records the parent task's waker; call at the start of every parent
@@ -254,12 +286,15 @@ impl WakeSet {
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
-    pub(crate) fn schedule(&mut self, slot: usize) {
+    pub(crate) fn schedule(&mut self, (segment, slot): SlotId) {
         match &mut self.batch {
             Batch::Bits(bits) => *bits |= 1 << slot,
             Batch::List { slots, .. } => {
-                if !self.entries[slot].queued.swap(true, Ordering::AcqRel) {
-                    slots.push(slot);
+                if !self.segments[segment][slot]
+                    .queued
+                    .swap(true, Ordering::AcqRel)
+                {
+                    slots.push((segment, slot));
                 }
             }
         }
@@ -272,7 +307,8 @@ impl WakeSet {
     /// is returned, so a wake that arrives while the slot is being polled
     /// queues it again. Small sets go through a batch in slot order, large
     /// ones in wake order.
-    pub(crate) fn next(&mut self) -> Option<usize> {
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<SlotId> {
         match (&mut self.batch, &self.shared.queue) {
             (Batch::Bits(bits), Queue::Mask(mask)) => {
                 if *bits == 0 {
@@ -284,7 +320,7 @@ impl WakeSet {
                 }
                 let slot = bits.trailing_zeros() as usize;
                 *bits &= *bits - 1;
-                Some(slot)
+                Some((0, slot))
             }
             (
                 Batch::List { slots, cursor },
@@ -302,12 +338,14 @@ impl WakeSet {
                         nonempty.store(false, Ordering::Relaxed);
                     }
                 }
-                let slot = *slots.get(*cursor)?;
+                let (segment, slot) = *slots.get(*cursor)?;
                 *cursor += 1;
                 // Acquire pairs with the waker's release: what the waker saw
                 // before waking is visible to the poll that follows.
-                self.entries[slot].queued.swap(false, Ordering::AcqRel);
-                Some(slot)
+                self.segments[segment][slot]
+                    .queued
+                    .swap(false, Ordering::AcqRel);
+                Some((segment, slot))
             }
             _ => unreachable!("the batch and the queue are built in the same mode"),
         }
@@ -315,27 +353,28 @@ impl WakeSet {
 
     /// Whether `slot` was woken again since `next` returned it (a self-wake,
     /// when asked right after polling it).
-    pub(crate) fn is_queued(&self, slot: usize) -> bool {
+    pub(crate) fn is_queued(&self, (segment, slot): SlotId) -> bool {
         match &self.shared.queue {
             Queue::Mask(mask) => mask.load(Ordering::Acquire) & (1 << slot) != 0,
-            Queue::Locked { .. } => self.entries[slot].queued.load(Ordering::Acquire),
+            Queue::Locked { .. } => self.segments[segment][slot].queued.load(Ordering::Acquire),
         }
     }
 
     /// The waker to poll `slot` with.
-    pub(crate) fn waker(&self, slot: usize) -> SlotWaker<'_> {
-        assert!(slot < self.entries.len(), "WakeSet::waker: no slot {slot}");
+    #[inline]
+    pub(crate) fn waker(&self, (segment, slot): SlotId) -> SlotWaker<'_> {
+        let entries = &self.segments[segment];
+        assert!(slot < entries.len(), "WakeSet::waker: no slot {slot}");
         // Derived from the slice's own pointer, so it may be stepped back to
         // the slice's start in `slice_of`.
-        let entry = Arc::as_ptr(&self.entries)
-            .cast::<Entry>()
-            .wrapping_add(slot);
+        let entry = Arc::as_ptr(entries).cast::<Entry>().wrapping_add(slot);
         let raw = RawWaker::new(entry.cast(), &VTABLE);
-        // SAFETY: the data pointer points at entry `slot` of `self.entries`,
-        // which outlives the returned borrow, and the vtable functions uphold
-        // the `RawWaker` contract for such pointers. The waker is borrowed,
-        // not owned (`ManuallyDrop`): it takes no strong count and gives none
-        // back; clones made from it take their own.
+        // SAFETY: the data pointer points at entry `slot` of the segment's
+        // slice, which outlives the returned borrow (the set holds the slice),
+        // and the vtable functions uphold the `RawWaker` contract for such
+        // pointers. The waker is borrowed, not owned (`ManuallyDrop`): it
+        // takes no strong count and gives none back; clones made from it take
+        // their own.
         let waker = unsafe { Waker::from_raw(raw) };
         SlotWaker {
             waker: ManuallyDrop::new(waker),
@@ -356,19 +395,19 @@ mod tests {
     fn wakes_queue_each_slot_once() {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
-            let w1 = set.waker(1).clone();
-            let w2 = set.waker(2).clone();
+            let w1 = set.waker((0, 1)).clone();
+            let w2 = set.waker((0, 2)).clone();
             w2.wake_by_ref();
             w1.wake_by_ref();
             w2.wake_by_ref();
-            let mut batch = vec![set.next().unwrap(), set.next().unwrap()];
+            let mut batch = vec![set.next().unwrap().1, set.next().unwrap().1];
             batch.sort_unstable();
             assert_eq!(batch, [1, 2]);
             assert_eq!(set.next(), None);
             w1.wake();
-            assert!(set.is_queued(1));
-            assert_eq!(set.next(), Some(1));
-            assert!(!set.is_queued(1));
+            assert!(set.is_queued((0, 1)));
+            assert_eq!(set.next(), Some((0, 1)));
+            assert!(!set.is_queued((0, 1)));
         }
     }
 
@@ -376,10 +415,10 @@ mod tests {
     fn large_or_ordered_sets_go_in_wake_order() {
         for (len, wake_order) in [(MASK_BITS + 1, false), (4, true)] {
             let mut set = WakeSet::new(len, wake_order);
-            set.waker(len - 1).wake_by_ref();
-            set.waker(0).wake_by_ref();
-            assert_eq!(set.next(), Some(len - 1));
-            assert_eq!(set.next(), Some(0));
+            set.waker((0, len - 1)).wake_by_ref();
+            set.waker((0, 0)).wake_by_ref();
+            assert_eq!(set.next(), Some((0, len - 1)));
+            assert_eq!(set.next(), Some((0, 0)));
         }
     }
 
@@ -387,18 +426,54 @@ mod tests {
     fn schedule_queues_a_slot_without_a_wake() {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
-            set.schedule(0);
-            assert_eq!(set.next(), Some(0));
+            set.schedule((0, 0));
+            assert_eq!(set.next(), Some((0, 0)));
             assert_eq!(set.next(), None);
         }
+    }
+
+    #[test]
+    fn segments_share_one_queue_and_one_parent_wake() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(Default::default()));
+        let parent = Waker::from(count.clone());
+        let mut set = WakeSet::new(2, true);
+        assert_eq!(set.add_segment(3), 1);
+        assert_eq!(set.add_segment(1), 2);
+        set.register(&parent);
+        let late = set.waker((2, 0)).clone();
+        set.waker((1, 2)).wake_by_ref();
+        set.waker((0, 1)).wake_by_ref();
+        late.wake_by_ref();
+        set.waker((1, 2)).wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "one parent wake a batch");
+        let batch: Vec<SlotId> = std::iter::from_fn(|| set.next()).collect();
+        assert_eq!(batch, [(1, 2), (0, 1), (2, 0)], "wake order, each once");
+        set.schedule((1, 0));
+        assert!(set.is_queued((1, 0)));
+        assert_eq!(set.next(), Some((1, 0)));
+        std::mem::drop(set);
+        // A clone keeps its own segment alive.
+        late.wake();
+    }
+
+    #[test]
+    #[should_panic(expected = "WakeSet::add_segment")]
+    fn a_bit_mask_set_does_not_grow() {
+        WakeSet::new(4, false).add_segment(4);
     }
 
     #[test]
     fn clones_keep_the_entries_alive_after_the_set_is_gone() {
         for len in SIZES {
             let set = WakeSet::new(len, false);
-            let kept = (*set.waker(len - 1)).clone();
-            assert!(kept.will_wake(&set.waker(len - 1)));
+            let kept = (*set.waker((0, len - 1))).clone();
+            assert!(kept.will_wake(&set.waker((0, len - 1))));
             let again = kept.clone();
             std::mem::drop(set);
             // The set is gone; the clones still own the entries.
@@ -421,7 +496,7 @@ mod tests {
             let parent = Waker::from(count.clone());
             let mut set = WakeSet::new(len, false);
             set.register(&parent);
-            let wakers: Vec<Waker> = (0..3).map(|i| set.waker(i).clone()).collect();
+            let wakers: Vec<Waker> = (0..3).map(|i| set.waker((0, i)).clone()).collect();
             for w in &wakers {
                 w.wake_by_ref();
             }
@@ -438,7 +513,7 @@ mod tests {
     fn wakes_from_other_threads() {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
-            let wakers: Vec<Waker> = (0..8).map(|i| set.waker(i).clone()).collect();
+            let wakers: Vec<Waker> = (0..8).map(|i| set.waker((0, i)).clone()).collect();
             let handles: Vec<_> = wakers
                 .into_iter()
                 .map(|w| thread::spawn(move || w.wake()))
@@ -446,7 +521,8 @@ mod tests {
             for h in handles {
                 h.join().unwrap();
             }
-            let mut seen: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
+            let mut seen: Vec<usize> =
+                std::iter::from_fn(|| set.next().map(|(_, slot)| slot)).collect();
             seen.sort();
             assert_eq!(seen, (0..8).collect::<Vec<_>>());
         }
@@ -495,11 +571,11 @@ mod loom_models {
     /// The parent: polls until every slot in `want` was handed out at least
     /// once, registering first as the engine does. Returns the hand-out counts.
     fn parent(set: &mut WakeSet, want: &[usize]) -> Vec<usize> {
-        let mut seen = vec![0; set.entries.len()];
+        let mut seen = vec![0; set.segments[0].len()];
         loom::future::block_on(poll_fn(|cx: &mut Context<'_>| {
             set.register(cx.waker());
             assert_no_duplicates(set);
-            while let Some(slot) = set.next() {
+            while let Some((_, slot)) = set.next() {
                 seen[slot] += 1;
             }
             if want.iter().all(|&slot| seen[slot] > 0) {
@@ -514,8 +590,8 @@ mod loom_models {
     fn wakes_race_the_parent_poll(wake_order: bool) {
         model(move || {
             let mut set = WakeSet::new(2, wake_order);
-            let w0 = set.waker(0).clone();
-            let w1 = set.waker(1).clone();
+            let w0 = set.waker((0, 0)).clone();
+            let w1 = set.waker((0, 1)).clone();
             let t0 = thread::spawn(move || w0.wake());
             let t1 = thread::spawn(move || {
                 // Woken twice: queued at most once until handed out.
@@ -528,7 +604,8 @@ mod loom_models {
             assert_eq!(seen[0], 1);
             assert!((1..=2).contains(&seen[1]));
             // Whatever is left queued is handed out now, and nothing more.
-            let rest: Vec<usize> = std::iter::from_fn(|| set.next()).collect();
+            let rest: Vec<usize> =
+                std::iter::from_fn(|| set.next().map(|(_, slot)| slot)).collect();
             assert!(rest.iter().all(|&slot| slot == 1) && seen[1] + rest.len() <= 2);
         });
     }
@@ -551,7 +628,7 @@ mod loom_models {
                 // First poll under a waker nobody listens to.
                 set.register(Waker::noop());
                 assert_eq!(set.next(), None);
-                let w0 = set.waker(0).clone();
+                let w0 = set.waker((0, 0)).clone();
                 let t0 = thread::spawn(move || w0.wake());
                 // Then the task moves: the next poll registers a new waker.
                 let seen = parent(&mut set, &[0]);
