@@ -631,6 +631,11 @@ impl<F: Future> Source for GroupSource<F> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.waiting(), None)
     }
+
+    fn wakes(&self) -> bool {
+        // Without handles, pushes come through the group itself.
+        self.channel.is_some()
+    }
 }
 
 impl<F> Drop for GroupSource<F> {

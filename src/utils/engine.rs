@@ -152,14 +152,20 @@ struct Running<S: Source> {
     /// waiting for it (returned `Pending` and has not woken since).
     source_wake: Option<(Arc<SourceWake>, Waker)>,
     source_parked: bool,
+    /// Whether the parent's waker was stored in the source's waker in this
+    /// call: it is stored only before the source is polled, or when the
+    /// source waits for a wake.
+    source_registered: bool,
     first: Chunk<S::Fut>,
     /// The first chunk's wakers, once a child in it was pending.
-    wakers: Option<WakeSet>,
+    // Boxed, as the other wakers: a set whose children are all ready never
+    // makes them, and moves and drops a smaller state.
+    wakers: Option<Box<WakeSet>>,
     more: Vec<Chunk<S::Fut>>,
     /// The wakers of the other chunks: one set, a segment per chunk (chunk
     /// `c` is segment `c - 1`), so finding woken children and registering
     /// the parent cost the same however many chunks there are.
-    more_wakers: Option<WakeSet>,
+    more_wakers: Option<Box<WakeSet>>,
     /// Empty slots, to be refilled before the set grows.
     free: Vec<SlotRef>,
     /// Slots in all chunks.
@@ -197,6 +203,16 @@ struct Running<S: Source> {
     collect_placed: bool,
     placed: Vec<SlotRef>,
     stash: VecDeque<(usize, ChildResult<Out<S>>)>,
+}
+
+/// How [`Running::first_pass`] ended.
+enum Pass<S: Source> {
+    /// Every child completed, or the sink stopped the set: the result.
+    Done(Poll<ControlFlow<()>>),
+    /// The sink took one completion (`Step::Yield`); the rest go on.
+    Yielded(Running<S>),
+    /// A child stayed pending; the pass goes on in `Running::poll_each`.
+    Pending(Running<S>),
 }
 
 /// Inputs an async source may hand over in one call, at least.
@@ -356,13 +372,26 @@ impl<S: Source> Engine<S> {
     pub(crate) fn poll_each(
         &mut self,
         cx: &mut Context<'_>,
-        sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
+        mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
         if let State::Idle { .. } = self.state {
             let State::Idle { source, config } = mem::replace(&mut self.state, State::Done) else {
                 unreachable!("matched above")
             };
-            self.state = State::Running(Running::start(source, config, cx));
+            if !S::ASYNC && config.limit == usize::MAX {
+                // Every input is taken at once: the first pass runs here, and
+                // the running state is built only if a child stays pending.
+                match Running::first_pass(source, config, cx, &mut sink) {
+                    Pass::Done(out) => return out,
+                    Pass::Yielded(run) => {
+                        self.state = State::Running(run);
+                        return Poll::Ready(ControlFlow::Break(()));
+                    }
+                    Pass::Pending(run) => self.state = State::Running(run),
+                }
+            } else {
+                self.state = State::Running(Running::start(source, config, cx));
+            }
         }
         let State::Running(run) = &mut self.state else {
             return Poll::Ready(ControlFlow::Continue(()));
@@ -426,13 +455,76 @@ impl<S: Source> Running<S> {
         } else {
             (slots, exhausted) = source.take_ready(config.limit);
         }
+        let mut run = Self::new((!exhausted).then_some(source), PinSlice::new(slots), config);
+        run.source_wake = source_wake;
+        run.source_parked = source_parked;
+        run
+    }
+
+    /// The first pass of a set that took every input at once from a source
+    /// that is never pending: each child polled once with the parent's
+    /// waker, in (rotated) slot order, until one stays pending or the sink
+    /// stops. Only then is the running state built, so a set whose children
+    /// are all ready never builds it.
+    #[inline]
+    fn first_pass(
+        mut source: S,
+        config: Config,
+        cx: &mut Context<'_>,
+        sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
+    ) -> Pass<S> {
+        let (slots, exhausted) = source.take_ready(usize::MAX);
+        debug_assert!(exhausted, "an unlimited take empties the source");
+        drop(source);
+        let mut slots = PinSlice::new(slots);
+        let len = slots.len();
+        let offset = config.start.checked_rem(len).unwrap_or(0);
+        let mut live = len;
+        for position in 0..len {
+            let slot = if offset + position >= len {
+                offset + position - len
+            } else {
+                offset + position
+            };
+            let Some(result) = poll_child(&mut slots, slot, cx) else {
+                // Pending: from here on as `poll_children` does it, with
+                // this child's catch-up poll deferred.
+                let mut run = Self::new(None, slots, config);
+                run.live = live;
+                run.first_pass = position + 1;
+                run.switch_to_wakers(slot);
+                return Pass::Pending(run);
+            };
+            live -= 1;
+            // In the first chunk the input index is the slot.
+            match sink(slot, result) {
+                Step::Continue | Step::Drain => {}
+                // The rest are dropped with `slots`, in input order.
+                Step::Break => return Pass::Done(Poll::Ready(ControlFlow::Break(()))),
+                Step::Yield => {
+                    if live == 0 {
+                        return Pass::Done(Poll::Ready(ControlFlow::Break(())));
+                    }
+                    let mut run = Self::new(None, slots, config);
+                    run.live = live;
+                    run.first_pass = position + 1;
+                    return Pass::Yielded(run);
+                }
+            }
+        }
+        Pass::Done(Poll::Ready(ControlFlow::Continue(())))
+    }
+
+    /// A running state over a first chunk of `slots`, every one filled.
+    fn new(source: Option<S>, slots: PinSlice<S::Fut>, config: Config) -> Self {
         let len = slots.len();
         Self {
-            source: (!exhausted).then_some(source),
-            source_wake,
-            source_parked,
+            source,
+            source_wake: None,
+            source_parked: false,
+            source_registered: false,
             first: Chunk {
-                slots: PinSlice::new(slots),
+                slots,
                 inputs: None,
             },
             wakers: None,
@@ -481,7 +573,10 @@ impl<S: Source> Running<S> {
     fn switch_to_wakers(&mut self, slot: usize) {
         // The parent's waker is registered after the first pass; wakes that
         // come before are queued and found then.
-        self.wakers = Some(WakeSet::new(self.first.slots.len(), self.config.wake_order));
+        self.wakers = Some(Box::new(WakeSet::new(
+            self.first.slots.len(),
+            self.config.wake_order,
+        )));
         self.deferred = Some(slot);
     }
 
@@ -516,6 +611,11 @@ impl<S: Source> Running<S> {
                             return;
                         }
                         self.source_parked = false;
+                    }
+                    if !self.source_registered && source.wakes() {
+                        // Before the poll, so that a wake during it finds it.
+                        wake.parent.register(cx.waker());
+                        self.source_registered = true;
                     }
                     source.poll_input(&mut Context::from_waker(waker))
                 }
@@ -600,7 +700,7 @@ impl<S: Source> Running<S> {
                 // In wake order: a set of several segments queues pairs.
                 let mut wakers = WakeSet::new(size, true);
                 wakers.register(cx.waker());
-                self.more_wakers = Some(wakers);
+                self.more_wakers = Some(Box::new(wakers));
             }
         }
         let slots = (0..size).map(|_| None).collect();
@@ -617,7 +717,7 @@ impl<S: Source> Running<S> {
     /// The next woken slot: the first chunk's, then the others'.
     #[inline]
     fn next_woken(&mut self) -> Option<SlotRef> {
-        if let Some((_, slot)) = self.wakers.as_mut().and_then(WakeSet::next) {
+        if let Some((_, slot)) = self.wakers.as_mut().and_then(|wakers| wakers.next()) {
             return Some((0, slot));
         }
         let (segment, slot) = self.more_wakers.as_mut()?.next()?;
@@ -631,8 +731,11 @@ impl<S: Source> Running<S> {
         if let Some(wakers) = &mut self.more_wakers {
             wakers.register(waker);
         }
-        if let Some((wake, _)) = &self.source_wake {
-            wake.parent.register(waker);
+        if let (Some((wake, _)), Some(source)) = (&self.source_wake, &self.source) {
+            if self.source_parked && !self.source_registered && source.wakes() {
+                wake.parent.register(waker);
+                self.source_registered = true;
+            }
         }
     }
 
@@ -736,6 +839,7 @@ impl<S: Source> Running<S> {
         if S::ASYNC {
             self.pull_budget = self.capacity.max(PULL_BUDGET);
             self.pull_starved = false;
+            self.source_registered = false;
         }
         let out = self.poll_children(cx, sink);
         if S::ASYNC && out.is_pending() && self.pull_starved {
@@ -806,6 +910,12 @@ impl<S: Source> Running<S> {
                 if let Some(result) = result {
                     deliver!((0, slot), result);
                 }
+            }
+            if self.live == 0 && self.source.is_none() {
+                // Every child completed in the pass (or before).
+                debug_assert!(self.stash.is_empty());
+                self.release();
+                return Poll::Ready(ControlFlow::Continue(()));
             }
             if !registered {
                 self.register(cx.waker());

@@ -41,6 +41,13 @@ pub(crate) trait Source {
     /// Whether `poll_input` may return `Pending` (and so needs a waker of its
     /// own). Iterators never do.
     const ASYNC: bool;
+
+    /// Whether a `Pending` from `poll_input` is followed by a wake of the
+    /// context's waker. `false` for a source that only ever gets input through
+    /// `&mut` access to its engine, which then calls `Engine::wake_source`.
+    fn wakes(&self) -> bool {
+        Self::ASYNC
+    }
 }
 
 /// An iterator of futures, numbered from 0.
