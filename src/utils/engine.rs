@@ -593,9 +593,21 @@ impl<S: Source> Running<S> {
     }
 
     /// Starts children from the source while there is room and input.
-    #[inline(never)]
+    #[inline(always)]
     fn fill(&mut self, cx: &mut Context<'_>) {
-        while self.live < self.config.limit && self.pulled < self.bound {
+        if self.has_room() && self.source.is_some() {
+            self.fill_from(cx);
+        }
+    }
+
+    #[inline(always)]
+    fn has_room(&self) -> bool {
+        self.live < self.config.limit && self.pulled < self.bound
+    }
+
+    #[inline(never)]
+    fn fill_from(&mut self, cx: &mut Context<'_>) {
+        while self.has_room() {
             let Some(source) = &mut self.source else {
                 return;
             };
@@ -641,6 +653,7 @@ impl<S: Source> Running<S> {
     /// Puts a new child into a free slot, growing the set if there is none,
     /// and schedules its first poll in this parent poll (or leaves it to
     /// `refill_and_start`).
+    #[inline(always)]
     fn place(&mut self, index: usize, fut: S::Fut, cx: &mut Context<'_>) {
         let (chunk, slot) = match self.free.pop() {
             Some(free) => free,
@@ -672,6 +685,7 @@ impl<S: Source> Running<S> {
     }
 
     /// Schedules the child in a slot that has its own waker to be polled.
+    #[inline(always)]
     fn schedule(&mut self, (chunk, slot): SlotRef) {
         let (wakers, id) = if chunk == 0 {
             (&mut self.wakers, (0, slot))
@@ -715,7 +729,7 @@ impl<S: Source> Running<S> {
     }
 
     /// The next woken slot: the first chunk's, then the others'.
-    #[inline]
+    #[inline(always)]
     fn next_woken(&mut self) -> Option<SlotRef> {
         if let Some((_, slot)) = self.wakers.as_mut().and_then(|wakers| wakers.next()) {
             return Some((0, slot));
@@ -741,7 +755,7 @@ impl<S: Source> Running<S> {
 
     /// Polls the child in a slot that has its own waker. `None` while it is
     /// pending (or the slot is empty); counts a self-wake.
-    #[inline]
+    #[inline(always)]
     fn poll_woken(&mut self, (chunk, slot): SlotRef) -> Option<ChildResult<Out<S>>> {
         let (target, wakers, id) = if chunk == 0 {
             (&mut self.first, &self.wakers, (0, slot))
@@ -1035,7 +1049,7 @@ impl<S: Source> Drop for Running<S> {
 
 /// Polls the child in `slot`, catching a panic. `None` while it is pending
 /// (or the slot is empty); a child that completes or panics is dropped.
-#[inline]
+#[inline(always)]
 fn poll_child<F: Future>(
     slots: &mut PinSlice<F>,
     slot: usize,

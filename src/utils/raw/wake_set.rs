@@ -77,6 +77,20 @@ enum Queue {
 /// A slot of a set: its segment, and its position in the segment.
 pub(crate) type SlotId = (usize, usize);
 
+impl Shared {
+    /// Takes every slot queued in the bit mask (a set in slot order).
+    #[inline(always)]
+    fn take_mask(&self) -> u64 {
+        match &self.queue {
+            // Acquire pairs with the wakers' release.
+            Queue::Mask(mask) => mask.swap(0, Ordering::AcqRel),
+            Queue::Locked { .. } => {
+                unreachable!("the batch and the queue are built in the same mode")
+            }
+        }
+    }
+}
+
 fn lock(slots: &Mutex<Vec<SlotId>>) -> MutexGuard<'_, Vec<SlotId>> {
     slots.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -276,16 +290,22 @@ impl WakeSet {
 
     /// Records the parent task's waker; call at the start of every parent
     /// poll, before [`next`](Self::next).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn register(&mut self, waker: &Waker) {
         if self.parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
             return;
         }
+        self.store_parent(waker);
+    }
+
+    #[cold]
+    fn store_parent(&mut self, waker: &Waker) {
         self.parent = Some(waker.clone());
         self.shared.parent.register(waker);
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, (segment, slot): SlotId) {
         match &mut self.batch {
             Batch::Bits(bits) => *bits |= 1 << slot,
@@ -307,13 +327,12 @@ impl WakeSet {
     /// is returned, so a wake that arrives while the slot is being polled
     /// queues it again. Small sets go through a batch in slot order, large
     /// ones in wake order.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next(&mut self) -> Option<SlotId> {
-        match (&mut self.batch, &self.shared.queue) {
-            (Batch::Bits(bits), Queue::Mask(mask)) => {
+        match &mut self.batch {
+            Batch::Bits(bits) => {
                 if *bits == 0 {
-                    // Acquire pairs with the wakers' release.
-                    *bits = mask.swap(0, Ordering::AcqRel);
+                    *bits = self.shared.take_mask();
                     if *bits == 0 {
                         return None;
                     }
@@ -322,6 +341,13 @@ impl WakeSet {
                 *bits &= *bits - 1;
                 Some((0, slot))
             }
+            Batch::List { .. } => self.next_listed(),
+        }
+    }
+
+    /// [`next`](Self::next) for a set in wake order.
+    fn next_listed(&mut self) -> Option<SlotId> {
+        match (&mut self.batch, &self.shared.queue) {
             (
                 Batch::List { slots, cursor },
                 Queue::Locked {
@@ -353,6 +379,7 @@ impl WakeSet {
 
     /// Whether `slot` was woken again since `next` returned it (a self-wake,
     /// when asked right after polling it).
+    #[inline(always)]
     pub(crate) fn is_queued(&self, (segment, slot): SlotId) -> bool {
         match &self.shared.queue {
             Queue::Mask(mask) => mask.load(Ordering::Acquire) & (1 << slot) != 0,
@@ -361,7 +388,7 @@ impl WakeSet {
     }
 
     /// The waker to poll `slot` with.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn waker(&self, (segment, slot): SlotId) -> SlotWaker<'_> {
         let entries = &self.segments[segment];
         assert!(slot < entries.len(), "WakeSet::waker: no slot {slot}");
