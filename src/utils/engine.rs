@@ -158,14 +158,12 @@ struct Running<S: Source> {
     source_registered: bool,
     first: Chunk<S::Fut>,
     /// The first chunk's wakers, once a child in it was pending.
-    // Boxed, as the other wakers: a set whose children are all ready never
-    // makes them, and moves and drops a smaller state.
-    wakers: Option<Box<WakeSet>>,
+    wakers: Option<WakeSet>,
     more: Vec<Chunk<S::Fut>>,
     /// The wakers of the other chunks: one set, a segment per chunk (chunk
     /// `c` is segment `c - 1`), so finding woken children and registering
     /// the parent cost the same however many chunks there are.
-    more_wakers: Option<Box<WakeSet>>,
+    more_wakers: Option<WakeSet>,
     /// Empty slots, to be refilled before the set grows.
     free: Vec<SlotRef>,
     /// Slots in all chunks.
@@ -573,10 +571,7 @@ impl<S: Source> Running<S> {
     fn switch_to_wakers(&mut self, slot: usize) {
         // The parent's waker is registered after the first pass; wakes that
         // come before are queued and found then.
-        self.wakers = Some(Box::new(WakeSet::new(
-            self.first.slots.len(),
-            self.config.wake_order,
-        )));
+        self.wakers = Some(WakeSet::new(self.first.slots.len(), self.config.wake_order));
         self.deferred = Some(slot);
     }
 
@@ -714,7 +709,7 @@ impl<S: Source> Running<S> {
                 // In wake order: a set of several segments queues pairs.
                 let mut wakers = WakeSet::new(size, true);
                 wakers.register(cx.waker());
-                self.more_wakers = Some(Box::new(wakers));
+                self.more_wakers = Some(wakers);
             }
         }
         let slots = (0..size).map(|_| None).collect();

@@ -91,6 +91,20 @@ impl Shared {
     }
 }
 
+/// The entries of `segment`, from a set's `first` and `more`.
+#[inline(always)]
+fn segment_of<'a>(
+    first: &'a Arc<[Entry]>,
+    more: &'a [Arc<[Entry]>],
+    segment: usize,
+) -> &'a Arc<[Entry]> {
+    if segment == 0 {
+        first
+    } else {
+        &more[segment - 1]
+    }
+}
+
 fn lock(slots: &Mutex<Vec<SlotId>>) -> MutexGuard<'_, Vec<SlotId>> {
     slots.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -211,8 +225,10 @@ impl Deref for SlotWaker<'_> {
 /// The ready queue and the slot wakers of one or more segments of slots, all
 /// sharing one queue and one parent waker.
 pub(crate) struct WakeSet {
-    /// One slice of entries per segment.
-    segments: Vec<Arc<[Entry]>>,
+    /// The entries of segment 0, and of the others (segment `s` at `s - 1`):
+    /// a set of one segment allocates no vector of segments.
+    first: Arc<[Entry]>,
+    more: Vec<Arc<[Entry]>>,
     shared: Arc<Shared>,
     /// The parent waker last stored in `shared`, to skip the lock when the
     /// parent is polled with the same one.
@@ -256,35 +272,45 @@ impl WakeSet {
             queue,
             parent: ParentWaker::default(),
         });
-        let mut set = Self {
-            segments: Vec::new(),
+        let first = Self::entries(&shared, 0, len);
+        Self {
+            first,
+            more: Vec::new(),
             shared,
             parent: None,
             batch,
-        };
-        set.add_segment(len);
-        set
+        }
+    }
+
+    /// The entries of a new segment.
+    fn entries(shared: &Arc<Shared>, segment: usize, len: usize) -> Arc<[Entry]> {
+        (0..len)
+            .map(|index| Entry {
+                shared: (index == 0).then(|| shared.clone()),
+                index,
+                len,
+                segment,
+                queued: AtomicBool::new(false),
+            })
+            .collect()
+    }
+
+    /// The entries of `segment`.
+    #[inline(always)]
+    fn segment(&self, segment: usize) -> &Arc<[Entry]> {
+        segment_of(&self.first, &self.more, segment)
     }
 
     /// Adds a segment of `len` slots, sharing the set's queue and parent
     /// waker, and returns its number (segments are numbered from 0 in the
     /// order they were added).
     pub(crate) fn add_segment(&mut self, len: usize) -> usize {
-        let segment = self.segments.len();
         assert!(
-            segment == 0 || matches!(self.shared.queue, Queue::Locked { .. }),
+            matches!(self.shared.queue, Queue::Locked { .. }),
             "WakeSet::add_segment: a bit-mask set has one segment"
         );
-        let entries = (0..len)
-            .map(|index| Entry {
-                shared: (index == 0).then(|| self.shared.clone()),
-                index,
-                len,
-                segment,
-                queued: AtomicBool::new(false),
-            })
-            .collect();
-        self.segments.push(entries);
+        let segment = self.more.len() + 1;
+        self.more.push(Self::entries(&self.shared, segment, len));
         segment
     }
 
@@ -310,7 +336,7 @@ impl WakeSet {
         match &mut self.batch {
             Batch::Bits(bits) => *bits |= 1 << slot,
             Batch::List { slots, .. } => {
-                if !self.segments[segment][slot]
+                if !segment_of(&self.first, &self.more, segment)[slot]
                     .queued
                     .swap(true, Ordering::AcqRel)
                 {
@@ -368,7 +394,7 @@ impl WakeSet {
                 *cursor += 1;
                 // Acquire pairs with the waker's release: what the waker saw
                 // before waking is visible to the poll that follows.
-                self.segments[segment][slot]
+                segment_of(&self.first, &self.more, segment)[slot]
                     .queued
                     .swap(false, Ordering::AcqRel);
                 Some((segment, slot))
@@ -383,14 +409,14 @@ impl WakeSet {
     pub(crate) fn is_queued(&self, (segment, slot): SlotId) -> bool {
         match &self.shared.queue {
             Queue::Mask(mask) => mask.load(Ordering::Acquire) & (1 << slot) != 0,
-            Queue::Locked { .. } => self.segments[segment][slot].queued.load(Ordering::Acquire),
+            Queue::Locked { .. } => self.segment(segment)[slot].queued.load(Ordering::Acquire),
         }
     }
 
     /// The waker to poll `slot` with.
     #[inline(always)]
     pub(crate) fn waker(&self, (segment, slot): SlotId) -> SlotWaker<'_> {
-        let entries = &self.segments[segment];
+        let entries = self.segment(segment);
         assert!(slot < entries.len(), "WakeSet::waker: no slot {slot}");
         // Derived from the slice's own pointer, so it may be stepped back to
         // the slice's start in `slice_of`.
@@ -598,7 +624,7 @@ mod loom_models {
     /// The parent: polls until every slot in `want` was handed out at least
     /// once, registering first as the engine does. Returns the hand-out counts.
     fn parent(set: &mut WakeSet, want: &[usize]) -> Vec<usize> {
-        let mut seen = vec![0; set.segments[0].len()];
+        let mut seen = vec![0; set.first.len()];
         loom::future::block_on(poll_fn(|cx: &mut Context<'_>| {
             set.register(cx.waker());
             assert_no_duplicates(set);
