@@ -16,6 +16,8 @@
 //!
 //! Run with `cargo bench --bench group`; `BENCHMARKS.md` has the numbers.
 
+#[path = "support/group_contenders.rs"]
+mod group_contenders;
 #[path = "support/step.rs"]
 mod step;
 
@@ -25,77 +27,10 @@ use std::time::{Duration, Instant};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
-use futures_concurrency::future::FutureGroup;
-use step::{Clock, drive};
+use group_contenders::{CONTENDERS, Contender};
+use step::Clock;
 
 const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
-
-type Contender = fn(&Clock, usize) -> u64;
-
-fn task_group(clock: &Clock, n: usize) -> u64 {
-    drive(clock, async {
-        let mut group = aiokit::TaskGroup::new();
-        group.push(clock.child(0));
-        let mut pushed = 1;
-        let mut sum = 0u64;
-        while let Some((_, v)) = group.next().await {
-            sum += v as u64;
-            for _ in 0..2 {
-                if pushed < n {
-                    group.push(clock.child(pushed as u32));
-                    pushed += 1;
-                }
-            }
-        }
-        sum
-    })
-}
-
-fn futures_unordered(clock: &Clock, n: usize) -> u64 {
-    drive(clock, async {
-        let mut group = FuturesUnordered::new();
-        group.push(clock.child(0));
-        let mut pushed = 1;
-        let mut sum = 0u64;
-        while let Some(v) = group.next().await {
-            sum += v as u64;
-            for _ in 0..2 {
-                if pushed < n {
-                    group.push(clock.child(pushed as u32));
-                    pushed += 1;
-                }
-            }
-        }
-        sum
-    })
-}
-
-fn future_group(clock: &Clock, n: usize) -> u64 {
-    drive(clock, async {
-        let mut group = FutureGroup::new();
-        group.insert(clock.child(0));
-        let mut pushed = 1;
-        let mut sum = 0u64;
-        while let Some(v) = group.next().await {
-            sum += v as u64;
-            for _ in 0..2 {
-                if pushed < n {
-                    group.insert(clock.child(pushed as u32));
-                    pushed += 1;
-                }
-            }
-        }
-        sum
-    })
-}
-
-const CONTENDERS: [(&str, Contender); 3] = [
-    ("aiokit::TaskGroup", task_group),
-    ("FuturesUnordered", futures_unordered),
-    ("futures_concurrency::FutureGroup", future_group),
-];
 
 fn timed(iters: u64, n: usize, f: Contender) -> Duration {
     let mut total = Duration::ZERO;

@@ -118,10 +118,12 @@ struct Entry {
     shared: Option<Arc<Shared>>,
     /// This entry's position in the slice, and the slice's length: enough to
     /// rebuild the slice pointer from an entry pointer.
-    index: usize,
-    len: usize,
+    /// (`u32`, so that an entry takes 24 bytes: a set's length is checked
+    /// when it is built.)
+    index: u32,
+    len: u32,
     /// The segment (the slice) this entry belongs to.
-    segment: usize,
+    segment: u32,
     /// In the queue, or about to be polled (`Queue::Locked` only).
     queued: AtomicBool,
 }
@@ -142,7 +144,7 @@ impl Entry {
                     return;
                 }
                 let mut slots = lock(slots);
-                slots.push((self.segment, self.index));
+                slots.push((self.segment as usize, self.index as usize));
                 // The parent drains the whole queue when it runs, so it
                 // needs a wake only when the queue stops being empty.
                 if slots.len() > 1 {
@@ -165,7 +167,7 @@ impl Entry {
 /// over the whole slice (it was derived from the slice's pointer).
 unsafe fn slice_of(entry: *const Entry) -> *const [Entry] {
     // SAFETY: the caller guarantees `entry` points at a live entry.
-    let (index, len) = unsafe { ((*entry).index, (*entry).len) };
+    let (index, len) = unsafe { ((*entry).index as usize, (*entry).len as usize) };
     // SAFETY: `entry` is element `index` of its slice, so stepping back
     // `index` elements stays inside the same allocation.
     let first = unsafe { entry.sub(index) };
@@ -197,7 +199,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: `entry` points at a live entry of a live slice, derived from the
     // slice's pointer, so it and the slice's first entry (`index` elements
     // back) may be borrowed; entries are only ever shared by reference.
-    let (entry, first) = unsafe { (&*entry, &*entry.sub((*entry).index)) };
+    let (entry, first) = unsafe { (&*entry, &*entry.sub((*entry).index as usize)) };
     let shared = first.shared.as_deref().expect("entry 0 holds the queue");
     entry.wake(shared);
 }
@@ -284,6 +286,9 @@ impl WakeSet {
 
     /// The entries of a new segment.
     fn entries(shared: &Arc<Shared>, segment: usize, len: usize) -> Arc<[Entry]> {
+        let (Ok(segment), Ok(len)) = (u32::try_from(segment), u32::try_from(len)) else {
+            panic!("aiokit: more than 2^32 children in one set");
+        };
         (0..len)
             .map(|index| Entry {
                 shared: (index == 0).then(|| shared.clone()),

@@ -1,0 +1,236 @@
+//! Instruction counts for the engine's workloads, side by side with the
+//! anchors: a program that runs one contender `R` times on `N` children, to
+//! be counted with callgrind (`valgrind --tool=callgrind`), which counts
+//! instructions, not time, so the counts do not depend on what else the
+//! machine is doing. `benches/instructions.sh` runs every contender and its
+//! baseline and prints instructions per child:
+//!
+//! ```text
+//! (contender instructions - baseline instructions) / (R × N)
+//! ```
+//!
+//! where the baseline builds the same children and drops them unused, so
+//! what is left is the combinator's own work plus the children's polls.
+//!
+//! The contenders are those of `benches/stream.rs`, `benches/group.rs`,
+//! `benches/race.rs` and the `ready` workload of `benches/gather.rs`, with
+//! the same children. Usage:
+//!
+//! ```text
+//! cargo bench --bench instructions -- <contender> <N> <R>
+//! cargo bench --bench instructions -- list
+//! ```
+//!
+//! Without arguments (as under a plain `cargo bench`) it runs every
+//! contender once on a few children, as a check, and exits.
+
+#[path = "support/group_contenders.rs"]
+mod group_contenders;
+#[path = "support/race_children.rs"]
+mod race_children;
+#[path = "support/step.rs"]
+mod step;
+#[path = "support/stream_contenders.rs"]
+mod stream_contenders;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use futures_concurrency::future::Race as _;
+use race_children::Workload;
+use step::Clock;
+
+fn stream(f: stream_contenders::Contender) -> impl Fn(usize) -> u64 {
+    move |n| {
+        let clock = Clock::new();
+        f(&clock, clock.children(n))
+    }
+}
+
+fn group(f: group_contenders::Contender) -> impl Fn(usize) -> u64 {
+    move |n| f(&Clock::new(), n)
+}
+
+/// Polls `fut` with a no-op waker until it is ready.
+fn run_now<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn ready_input(n: usize) -> Vec<impl Future<Output = u32>> {
+    (0..n as u32).map(|i| async move { i }).collect()
+}
+
+fn race_run(workload: Workload, contender: &str, n: usize) -> u64 {
+    let (kids, gates) = race_children::setup(n, workload);
+    let winner = match contender {
+        "aiokit" => race_children::finish(aiokit::race(kids), gates, workload),
+        "fc" => race_children::finish(pin!(kids.race()), gates, workload),
+        _ => {
+            drop(black_box(kids));
+            drop(gates);
+            n / 2
+        }
+    };
+    winner as u64
+}
+
+/// A contender's name, its baseline's name (none for a baseline), and one
+/// run on `n` children.
+type Entry = (&'static str, &'static str, Box<dyn Fn(usize) -> u64>);
+
+/// Every contender and baseline.
+fn contenders() -> Vec<Entry> {
+    use stream_contenders as s;
+    let stream_base = |n: usize| {
+        let clock = Clock::new();
+        black_box(clock.children(n)).len() as u64
+    };
+    let group_base = |n: usize| {
+        let clock = Clock::new();
+        (0..n as u32)
+            .map(|i| drop(black_box(clock.child(i))))
+            .count() as u64
+    };
+    let ready_base = |n: usize| black_box(ready_input(n)).len() as u64;
+    let runs: [Entry; 22] = [
+        ("stream_base", "", Box::new(stream_base)),
+        (
+            "gather_stream",
+            "stream_base",
+            Box::new(stream(s::aiokit_ordered)),
+        ),
+        (
+            "buffered",
+            "stream_base",
+            Box::new(stream(s::futures_buffered_ordered)),
+        ),
+        (
+            "fb_buffered_ordered",
+            "stream_base",
+            Box::new(stream(s::fb_buffered_ordered)),
+        ),
+        (
+            "as_completed_stream",
+            "stream_base",
+            Box::new(stream(s::aiokit_unordered)),
+        ),
+        (
+            "buffer_unordered",
+            "stream_base",
+            Box::new(stream(s::futures_buffer_unordered)),
+        ),
+        (
+            "for_each_concurrent",
+            "stream_base",
+            Box::new(stream(s::futures_for_each_concurrent)),
+        ),
+        (
+            "fb_buffered_unordered",
+            "stream_base",
+            Box::new(stream(s::fb_buffered_unordered)),
+        ),
+        (
+            "fc_co_limit",
+            "stream_base",
+            Box::new(stream(s::fc_co_limit)),
+        ),
+        ("stream_floor", "stream_base", Box::new(stream(s::floor))),
+        ("group_base", "", Box::new(group_base)),
+        (
+            "task_group",
+            "group_base",
+            Box::new(group(group_contenders::task_group)),
+        ),
+        (
+            "futures_unordered",
+            "group_base",
+            Box::new(group(group_contenders::futures_unordered)),
+        ),
+        ("ready_base", "", Box::new(ready_base)),
+        (
+            "gather",
+            "ready_base",
+            Box::new(|n| run_now(aiokit::gather(ready_input(n))).len() as u64),
+        ),
+        (
+            "join_all",
+            "ready_base",
+            Box::new(|n| run_now(futures::future::join_all(ready_input(n))).len() as u64),
+        ),
+        (
+            "race_ready_base",
+            "",
+            Box::new(|n| race_run(Workload::Ready, "base", n)),
+        ),
+        (
+            "race_ready",
+            "race_ready_base",
+            Box::new(|n| race_run(Workload::Ready, "aiokit", n)),
+        ),
+        (
+            "fc_race_ready",
+            "race_ready_base",
+            Box::new(|n| race_run(Workload::Ready, "fc", n)),
+        ),
+        (
+            "race_woken_base",
+            "",
+            Box::new(|n| race_run(Workload::Woken, "base", n)),
+        ),
+        (
+            "race_woken",
+            "race_woken_base",
+            Box::new(|n| race_run(Workload::Woken, "aiokit", n)),
+        ),
+        (
+            "fc_race_woken",
+            "race_woken_base",
+            Box::new(|n| race_run(Workload::Woken, "fc", n)),
+        ),
+    ];
+    runs.into_iter().collect()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; everything else is ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let contenders = contenders();
+    match args.as_slice() {
+        [] => {
+            for (name, _, run) in &contenders {
+                black_box(run(20));
+                println!("{name}: ok");
+            }
+        }
+        [list] if list == "list" => {
+            for (name, base, _) in &contenders {
+                println!("{name} {base}");
+            }
+        }
+        [name, n, r] => {
+            let n: usize = n.parse().expect("N: a number");
+            let r: usize = r.parse().expect("R: a number");
+            let (_, _, run) = contenders
+                .iter()
+                .find(|(c, _, _)| c == name)
+                .unwrap_or_else(|| panic!("no contender {name}; `list` lists them"));
+            let mut total = 0u64;
+            for _ in 0..r {
+                total = total.wrapping_add(run(n));
+            }
+            println!("{total}");
+        }
+        _ => panic!("usage: instructions [list | <contender> <N> <R>]"),
+    }
+}
