@@ -163,7 +163,8 @@ struct Running<S: Source> {
     /// The wakers of the other chunks: one set, a segment per chunk (chunk
     /// `c` is segment `c - 1`), so finding woken children and registering
     /// the parent cost the same however many chunks there are.
-    more_wakers: Option<WakeSet>,
+    // Boxed: only sets that grew have them.
+    more_wakers: Option<Box<WakeSet>>,
     /// Empty slots, to be refilled before the set grows.
     free: Vec<SlotRef>,
     /// Slots in all chunks.
@@ -204,13 +205,14 @@ struct Running<S: Source> {
 }
 
 /// How [`Running::first_pass`] ended.
-enum Pass<S: Source> {
+enum Pass {
     /// Every child completed, or the sink stopped the set: the result.
     Done(Poll<ControlFlow<()>>),
-    /// The sink took one completion (`Step::Yield`); the rest go on.
-    Yielded(Running<S>),
+    /// The sink took one completion (`Step::Yield`); the rest go on, in the
+    /// running state.
+    Yielded,
     /// A child stayed pending; the pass goes on in `Running::poll_each`.
-    Pending(Running<S>),
+    Pending,
 }
 
 /// Inputs an async source may hand over in one call, at least.
@@ -379,13 +381,10 @@ impl<S: Source> Engine<S> {
             if !S::ASYNC && config.limit == usize::MAX {
                 // Every input is taken at once: the first pass runs here, and
                 // the running state is built only if a child stays pending.
-                match Running::first_pass(source, config, cx, &mut sink) {
+                match Running::first_pass(&mut self.state, source, config, cx, &mut sink) {
                     Pass::Done(out) => return out,
-                    Pass::Yielded(run) => {
-                        self.state = State::Running(run);
-                        return Poll::Ready(ControlFlow::Break(()));
-                    }
-                    Pass::Pending(run) => self.state = State::Running(run),
+                    Pass::Yielded => return Poll::Ready(ControlFlow::Break(())),
+                    Pass::Pending => {}
                 }
             } else {
                 self.state = State::Running(Running::start(source, config, cx));
@@ -464,13 +463,15 @@ impl<S: Source> Running<S> {
     /// waker, in (rotated) slot order, until one stays pending or the sink
     /// stops. Only then is the running state built, so a set whose children
     /// are all ready never builds it.
+    /// The running state, when there is one, is built in place in `state`.
     #[inline]
     fn first_pass(
+        state: &mut State<S>,
         mut source: S,
         config: Config,
         cx: &mut Context<'_>,
         sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
-    ) -> Pass<S> {
+    ) -> Pass {
         let (slots, exhausted) = source.take_ready(usize::MAX);
         debug_assert!(exhausted, "an unlimited take empties the source");
         drop(source);
@@ -487,11 +488,9 @@ impl<S: Source> Running<S> {
             let Some(result) = poll_child(&mut slots, slot, cx) else {
                 // Pending: from here on as `poll_children` does it, with
                 // this child's catch-up poll deferred.
-                let mut run = Self::new(None, slots, config);
-                run.live = live;
-                run.first_pass = position + 1;
+                let run = Self::resume(state, slots, config, live, position + 1);
                 run.switch_to_wakers(slot);
-                return Pass::Pending(run);
+                return Pass::Pending;
             };
             live -= 1;
             // In the first chunk the input index is the slot.
@@ -503,14 +502,32 @@ impl<S: Source> Running<S> {
                     if live == 0 {
                         return Pass::Done(Poll::Ready(ControlFlow::Break(())));
                     }
-                    let mut run = Self::new(None, slots, config);
-                    run.live = live;
-                    run.first_pass = position + 1;
-                    return Pass::Yielded(run);
+                    Self::resume(state, slots, config, live, position + 1);
+                    return Pass::Yielded;
                 }
             }
         }
         Pass::Done(Poll::Ready(ControlFlow::Continue(())))
+    }
+
+    /// Builds the running state of a set whose first pass (see
+    /// [`first_pass`](Self::first_pass)) stopped at `position` with `live`
+    /// children, in `state`.
+    #[inline]
+    fn resume<'a>(
+        state: &'a mut State<S>,
+        slots: PinSlice<S::Fut>,
+        config: Config,
+        live: usize,
+        position: usize,
+    ) -> &'a mut Self {
+        *state = State::Running(Self::new(None, slots, config));
+        let State::Running(run) = state else {
+            unreachable!("just built")
+        };
+        run.live = live;
+        run.first_pass = position;
+        run
     }
 
     /// A running state over a first chunk of `slots`, every one filled.
@@ -683,9 +700,9 @@ impl<S: Source> Running<S> {
     #[inline(always)]
     fn schedule(&mut self, (chunk, slot): SlotRef) {
         let (wakers, id) = if chunk == 0 {
-            (&mut self.wakers, (0, slot))
+            (self.wakers.as_mut(), (0, slot))
         } else {
-            (&mut self.more_wakers, (chunk - 1, slot))
+            (self.more_wakers.as_deref_mut(), (chunk - 1, slot))
         };
         if let Some(wakers) = wakers {
             wakers.schedule(id);
@@ -709,7 +726,7 @@ impl<S: Source> Running<S> {
                 // In wake order: a set of several segments queues pairs.
                 let mut wakers = WakeSet::new(size, true);
                 wakers.register(cx.waker());
-                self.more_wakers = Some(wakers);
+                self.more_wakers = Some(Box::new(wakers));
             }
         }
         let slots = (0..size).map(|_| None).collect();
@@ -753,15 +770,15 @@ impl<S: Source> Running<S> {
     #[inline(always)]
     fn poll_woken(&mut self, (chunk, slot): SlotRef) -> Option<ChildResult<Out<S>>> {
         let (target, wakers, id) = if chunk == 0 {
-            (&mut self.first, &self.wakers, (0, slot))
+            (&mut self.first, self.wakers.as_ref(), (0, slot))
         } else {
             (
                 &mut self.more[chunk - 1],
-                &self.more_wakers,
+                self.more_wakers.as_deref(),
                 (chunk - 1, slot),
             )
         };
-        let wakers = wakers.as_ref().expect("a woken slot has wakers");
+        let wakers = wakers.expect("a woken slot has wakers");
         let waker = wakers.waker(id);
         let result = poll_child(&mut target.slots, slot, &mut Context::from_waker(&waker));
         if result.is_none() && wakers.is_queued(id) {
