@@ -13,8 +13,8 @@
 //! what is left is the combinator's own work plus the children's polls.
 //!
 //! The contenders are those of `benches/stream.rs`, `benches/group.rs`,
-//! `benches/race.rs` and the `ready` workload of `benches/gather.rs`, with
-//! the same children. Usage:
+//! `benches/race.rs` and `benches/gather.rs` (aiokit and the anchors that
+//! are closest to it), with the same children. Usage:
 //!
 //! ```text
 //! cargo bench --bench instructions -- <contender> <N> <R>
@@ -24,6 +24,8 @@
 //! Without arguments (as under a plain `cargo bench`) it runs every
 //! contender once on a few children, as a check, and exits.
 
+#[path = "support/gather_inputs.rs"]
+mod gather_inputs;
 #[path = "support/group_contenders.rs"]
 mod group_contenders;
 #[path = "support/race_children.rs"]
@@ -33,12 +35,11 @@ mod step;
 #[path = "support/stream_contenders.rs"]
 mod stream_contenders;
 
-use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use futures_concurrency::future::Race as _;
+use gather_inputs::{ready_input, run as run_now, sparse, sparse_input, try_input};
 use race_children::Workload;
 use step::Clock;
 
@@ -51,21 +52,6 @@ fn stream(f: stream_contenders::Contender) -> impl Fn(usize) -> u64 {
 
 fn group(f: group_contenders::Contender) -> impl Fn(usize) -> u64 {
     move |n| f(&Clock::new(), n)
-}
-
-/// Polls `fut` with a no-op waker until it is ready.
-fn run_now<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
-fn ready_input(n: usize) -> Vec<impl Future<Output = u32>> {
-    (0..n as u32).map(|i| async move { i }).collect()
 }
 
 fn race_run(workload: Workload, contender: &str, n: usize) -> u64 {
@@ -100,7 +86,11 @@ fn contenders() -> Vec<Entry> {
             .count() as u64
     };
     let ready_base = |n: usize| black_box(ready_input(n)).len() as u64;
-    let runs: [Entry; 22] = [
+    let sparse_base = |n: usize| black_box(sparse_input(n)).0.len() as u64;
+    let try_base = |n: usize| black_box(try_input(n)).0.len() as u64;
+    let sparse_len = |out: Vec<Result<u32, futures::channel::oneshot::Canceled>>| out.len() as u64;
+    let try_err = |out: Result<Vec<u32>, u32>| u64::from(out.expect_err("one child fails"));
+    let runs: [Entry; 33] = [
         ("stream_base", "", Box::new(stream_base)),
         (
             "gather_stream",
@@ -165,6 +155,62 @@ fn contenders() -> Vec<Entry> {
             "ready_base",
             Box::new(|n| run_now(futures::future::join_all(ready_input(n))).len() as u64),
         ),
+        ("sparse_base", "", Box::new(sparse_base)),
+        (
+            "gather_sparse",
+            "sparse_base",
+            Box::new(move |n| {
+                let (rx, tx) = sparse_input(n);
+                sparse_len(sparse(tx, aiokit::gather(rx)))
+            }),
+        ),
+        (
+            "join_all_sparse",
+            "sparse_base",
+            Box::new(move |n| {
+                let (rx, tx) = sparse_input(n);
+                sparse_len(sparse(tx, futures::future::join_all(rx)))
+            }),
+        ),
+        (
+            "fb_join_all_sparse",
+            "sparse_base",
+            Box::new(move |n| {
+                let (rx, tx) = sparse_input(n);
+                sparse_len(sparse(tx, futures_buffered::join_all(rx)))
+            }),
+        ),
+        ("try_base", "", Box::new(try_base)),
+        (
+            "try_gather",
+            "try_base",
+            Box::new(move |n| {
+                let (children, senders) = try_input(n);
+                let out = try_err(run_now(aiokit::try_gather(children)));
+                drop(senders);
+                out
+            }),
+        ),
+        (
+            "try_join_all",
+            "try_base",
+            Box::new(move |n| {
+                let (children, senders) = try_input(n);
+                let out = try_err(run_now(futures::future::try_join_all(children)));
+                drop(senders);
+                out
+            }),
+        ),
+        (
+            "fb_try_join_all",
+            "try_base",
+            Box::new(move |n| {
+                let (children, senders) = try_input(n);
+                let out = try_err(run_now(futures_buffered::try_join_all(children)));
+                drop(senders);
+                out
+            }),
+        ),
         (
             "race_ready_base",
             "",
@@ -179,6 +225,21 @@ fn contenders() -> Vec<Entry> {
             "fc_race_ready",
             "race_ready_base",
             Box::new(|n| race_run(Workload::Ready, "fc", n)),
+        ),
+        (
+            "race_churn_base",
+            "",
+            Box::new(|n| race_run(Workload::Churn, "base", n)),
+        ),
+        (
+            "race_churn",
+            "race_churn_base",
+            Box::new(|n| race_run(Workload::Churn, "aiokit", n)),
+        ),
+        (
+            "fc_race_churn",
+            "race_churn_base",
+            Box::new(|n| race_run(Workload::Churn, "fc", n)),
         ),
         (
             "race_woken_base",

@@ -22,7 +22,7 @@ count() {
 sizes() {
   case "$1" in
     race_*|fc_race_*) echo "10 100 1000 10000" ;;
-    gather|join_all) echo "10 100 1000" ;;
+    gather|join_all|*sparse|*try*) echo "10 100 1000 10000" ;;
     task_group|futures_unordered) echo "100 1000 10000" ;;
     *) echo "100 1000 10000" ;;
   esac

@@ -19,7 +19,13 @@
 //!   switches to slot wakers for the children after it. That first pending
 //!   child, which holds the parent's waker, is polled again with its own
 //!   waker at the next parent poll (or in the same poll, if another child
-//!   woke meanwhile), so every child gets one turn per wake.
+//!   woke meanwhile), so every child gets one turn per wake. A set over an
+//!   iterator without a limit takes every input at once and runs this pass
+//!   before it builds its running state ([`Running::first_pass`]), so a set
+//!   whose children all complete in the pass never builds it.
+//! * The chunks after the first share one [`WakeSet`], a segment per chunk,
+//!   so taking the next woken child and registering the parent's waker cost
+//!   the same however many chunks there are.
 //! * From then on every child is polled with its own slot waker from a
 //!   [`WakeSet`], and only woken children are polled again. A stream source
 //!   gets a waker of its own too: its wake-ups are handled like a child's,
@@ -514,13 +520,13 @@ impl<S: Source> Running<S> {
     /// [`first_pass`](Self::first_pass)) stopped at `position` with `live`
     /// children, in `state`.
     #[inline]
-    fn resume<'a>(
-        state: &'a mut State<S>,
+    fn resume(
+        state: &mut State<S>,
         slots: PinSlice<S::Fut>,
         config: Config,
         live: usize,
         position: usize,
-    ) -> &'a mut Self {
+    ) -> &mut Self {
         *state = State::Running(Self::new(None, slots, config));
         let State::Running(run) = state else {
             unreachable!("just built")
@@ -607,7 +613,7 @@ impl<S: Source> Running<S> {
     /// Starts children from the source while there is room and input.
     #[inline(always)]
     fn fill(&mut self, cx: &mut Context<'_>) {
-        if self.has_room() && self.source.is_some() {
+        if self.source.is_some() && self.has_room() {
             self.fill_from(cx);
         }
     }
@@ -988,7 +994,8 @@ impl<S: Source> Running<S> {
                         return Poll::Pending;
                     }
                 }
-                if self.polled >= self.capacity.max(1) || self.self_wakes >= 2 {
+                // (`capacity` is at least 1 here: a child is alive.)
+                if self.polled >= self.capacity || self.self_wakes >= 2 {
                     // Give other tasks a turn before going on with the queue.
                     if let Some(held) = held.take() {
                         // Taken from the queue but not polled: put it back.
@@ -1004,6 +1011,15 @@ impl<S: Source> Running<S> {
                 } else if let Some(woken) = self.next_woken() {
                     woken
                 } else {
+                    if self.source.is_none() {
+                        // Nothing can start: done, or waiting for wakes.
+                        if self.live == 0 {
+                            continue;
+                        }
+                        self.polled = 0;
+                        self.self_wakes = 0;
+                        return Poll::Pending;
+                    }
                     // Children may have been started while the queue was
                     // empty.
                     self.fill(cx);

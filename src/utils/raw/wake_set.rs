@@ -14,11 +14,13 @@
 //!
 //! Waking a slot queues it on the shared ready queue (a bit in one atomic
 //! word for sets of one segment of up to 64 slots, a (segment, slot) pair
-//! pushed onto a locked vector otherwise), at most once until the slot is polled again, and wakes the parent
-//! task if the queue was empty: a small set takes the parent waker's lock only
-//! for that wake (once per batch), never for the other wakes of the batch.
-//! The parent polls only the slots it dequeues, so one wake costs O(1)
-//! whatever the number of children.
+//! pushed onto a locked vector otherwise), at most once until the slot is
+//! polled again, and wakes the parent task if the queue was empty. A small
+//! set takes the parent waker's lock only for that wake (once per batch),
+//! never for the other wakes of the batch; a locked-vector set keeps the
+//! parent's waker under the queue's lock, so every wake takes one lock. The
+//! parent polls only the slots it dequeues, so one wake costs O(1) whatever
+//! the number of children.
 //!
 //! (An `AtomicWaker` for the parent, which would make small sets lock-free,
 //! measured slower on the gather `sparse` benchmark: its wake takes the
@@ -52,21 +54,25 @@ const MASK_BITS: usize = 64;
 /// waker.
 struct Shared {
     queue: Queue,
-    parent: ParentWaker,
 }
 
-/// The ready queue, in one of its two modes.
+/// The ready queue and the parent's waker, in one of the queue's two modes.
 enum Queue {
-    /// Sets of up to [`MASK_BITS`] slots handed out in slot order: slot `i`
-    /// is queued by setting bit `i` (one `fetch_or`), and the parent takes
-    /// every queued slot with one `swap`. A set bit is the slot's queued flag.
-    Mask(AtomicU64),
-    /// Larger sets, and sets that keep wake order: indices pushed onto a
-    /// vector under a lock, each slot at most once thanks to its entry's
-    /// `queued` flag.
+    /// Sets of one segment of up to [`MASK_BITS`] slots, handed out in slot
+    /// order: slot `i` is queued by setting bit `i` (one `fetch_or`), and the
+    /// parent takes every queued slot with one `swap`. A set bit is the
+    /// slot's queued flag. The parent's waker has a lock of its own, taken by
+    /// the wake that makes the mask non-empty.
+    Mask {
+        mask: AtomicU64,
+        parent: ParentWaker,
+    },
+    /// Larger sets, and sets that keep wake order: slots pushed onto a
+    /// vector under a lock, each at most once thanks to its entry's `queued`
+    /// flag. The parent's waker is kept under the same lock, so a wake takes
+    /// one lock.
     Locked {
-        /// Slots woken since the parent last took the queue.
-        slots: Mutex<Vec<SlotId>>,
+        listed: Mutex<Listed>,
         /// Set (under the lock) when the queue goes from empty to non-empty,
         /// cleared (under the lock) when the parent takes it, so the parent
         /// can skip the lock when nothing was woken.
@@ -74,16 +80,35 @@ enum Queue {
     },
 }
 
+/// The locked queue's state.
+#[derive(Default)]
+struct Listed {
+    /// Slots woken since the parent last took the queue.
+    slots: Vec<SlotId>,
+    parent: Option<Waker>,
+}
+
 /// A slot of a set: its segment, and its position in the segment.
 pub(crate) type SlotId = (usize, usize);
 
 impl Shared {
+    /// Whether the locked queue holds a slot (read without the lock).
+    #[inline(always)]
+    fn listed(&self) -> bool {
+        match &self.queue {
+            Queue::Locked { nonempty, .. } => nonempty.load(Ordering::Acquire),
+            Queue::Mask { .. } => {
+                unreachable!("the batch and the queue are built in the same mode")
+            }
+        }
+    }
+
     /// Takes every slot queued in the bit mask (a set in slot order).
     #[inline(always)]
     fn take_mask(&self) -> u64 {
         match &self.queue {
             // Acquire pairs with the wakers' release.
-            Queue::Mask(mask) => mask.swap(0, Ordering::AcqRel),
+            Queue::Mask { mask, .. } => mask.swap(0, Ordering::AcqRel),
             Queue::Locked { .. } => {
                 unreachable!("the batch and the queue are built in the same mode")
             }
@@ -105,8 +130,8 @@ fn segment_of<'a>(
     }
 }
 
-fn lock(slots: &Mutex<Vec<SlotId>>) -> MutexGuard<'_, Vec<SlotId>> {
-    slots.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(listed: &Mutex<Listed>) -> MutexGuard<'_, Listed> {
+    listed.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One slot's waker state. Entries live in an `Arc<[Entry]>`; a raw waker
@@ -132,30 +157,37 @@ impl Entry {
     /// Queues this entry's slot on `shared`, the state of its set.
     fn wake(&self, shared: &Shared) {
         match &shared.queue {
-            Queue::Mask(mask) => {
+            Queue::Mask { mask, parent } => {
                 // The parent takes the whole mask when it runs, so it needs
                 // a wake only when the mask stops being empty.
-                if mask.fetch_or(1 << self.index, Ordering::AcqRel) != 0 {
-                    return;
+                if mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
+                    parent.wake();
                 }
             }
-            Queue::Locked { slots, nonempty } => {
+            Queue::Locked { listed, nonempty } => {
                 if self.queued.swap(true, Ordering::AcqRel) {
                     return;
                 }
-                let mut slots = lock(slots);
-                slots.push((self.segment as usize, self.index as usize));
-                // The parent drains the whole queue when it runs, so it
-                // needs a wake only when the queue stops being empty.
-                if slots.len() > 1 {
-                    return;
-                }
-                nonempty.store(true, Ordering::Release);
+                let parent = {
+                    let mut listed = lock(listed);
+                    listed
+                        .slots
+                        .push((self.segment as usize, self.index as usize));
+                    // The parent drains the whole queue when it runs, so it
+                    // needs a wake only when the queue stops being empty.
+                    if listed.slots.len() > 1 {
+                        return;
+                    }
+                    nonempty.store(true, Ordering::Release);
+                    listed.parent.clone()
+                };
                 // Woken outside the lock, in case the waker polls the parent
                 // inline.
+                if let Some(parent) = parent {
+                    parent.wake();
+                }
             }
         }
-        shared.parent.wake();
     }
 }
 
@@ -258,10 +290,14 @@ impl WakeSet {
     /// [`add_segment`]: Self::add_segment
     pub(crate) fn new(len: usize, wake_order: bool) -> Self {
         let (queue, batch) = if len <= MASK_BITS && !wake_order {
-            (Queue::Mask(AtomicU64::new(0)), Batch::Bits(0))
+            let queue = Queue::Mask {
+                mask: AtomicU64::new(0),
+                parent: ParentWaker::default(),
+            };
+            (queue, Batch::Bits(0))
         } else {
             let queue = Queue::Locked {
-                slots: Mutex::new(Vec::new()),
+                listed: Mutex::new(Listed::default()),
                 nonempty: AtomicBool::new(false),
             };
             let batch = Batch::List {
@@ -270,10 +306,7 @@ impl WakeSet {
             };
             (queue, batch)
         };
-        let shared = Arc::new(Shared {
-            queue,
-            parent: ParentWaker::default(),
-        });
+        let shared = Arc::new(Shared { queue });
         let first = Self::entries(&shared, 0, len);
         Self {
             first,
@@ -332,7 +365,14 @@ impl WakeSet {
     #[cold]
     fn store_parent(&mut self, waker: &Waker) {
         self.parent = Some(waker.clone());
-        self.shared.parent.register(waker);
+        match &self.shared.queue {
+            Queue::Mask { parent, .. } => parent.register(waker),
+            Queue::Locked { listed, .. } => {
+                let old = lock(listed).parent.replace(waker.clone());
+                // Dropped outside the lock.
+                std::mem::drop(old);
+            }
+        }
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
@@ -372,26 +412,36 @@ impl WakeSet {
                 *bits &= *bits - 1;
                 Some((0, slot))
             }
-            Batch::List { .. } => self.next_listed(),
+            Batch::List { slots, cursor } => {
+                if let Some(&(segment, slot)) = slots.get(*cursor) {
+                    *cursor += 1;
+                    // Acquire pairs with the waker's release: what the waker
+                    // saw before waking is visible to the poll that follows.
+                    segment_of(&self.first, &self.more, segment)[slot]
+                        .queued
+                        .swap(false, Ordering::AcqRel);
+                    return Some((segment, slot));
+                }
+                if !self.shared.listed() {
+                    return None;
+                }
+                self.next_listed()
+            }
         }
     }
 
-    /// [`next`](Self::next) for a set in wake order.
+    /// [`next`](Self::next) for a set in wake order whose batch is used up:
+    /// takes the next batch from the queue.
+    #[cold]
     fn next_listed(&mut self) -> Option<SlotId> {
         match (&mut self.batch, &self.shared.queue) {
-            (
-                Batch::List { slots, cursor },
-                Queue::Locked {
-                    slots: queue,
-                    nonempty,
-                },
-            ) => {
+            (Batch::List { slots, cursor }, Queue::Locked { listed, nonempty }) => {
                 if *cursor == slots.len() {
                     slots.clear();
                     *cursor = 0;
                     if nonempty.load(Ordering::Acquire) {
-                        let mut queue = lock(queue);
-                        mem::swap(&mut *queue, slots);
+                        let mut listed = lock(listed);
+                        mem::swap(&mut listed.slots, slots);
                         nonempty.store(false, Ordering::Relaxed);
                     }
                 }
@@ -413,7 +463,7 @@ impl WakeSet {
     #[inline(always)]
     pub(crate) fn is_queued(&self, (segment, slot): SlotId) -> bool {
         match &self.shared.queue {
-            Queue::Mask(mask) => mask.load(Ordering::Acquire) & (1 << slot) != 0,
+            Queue::Mask { mask, .. } => mask.load(Ordering::Acquire) & (1 << slot) != 0,
             Queue::Locked { .. } => self.segment(segment)[slot].queued.load(Ordering::Acquire),
         }
     }
@@ -617,8 +667,9 @@ mod loom_models {
 
     /// Asserts the locked queue holds no slot twice.
     fn assert_no_duplicates(set: &WakeSet) {
-        if let Queue::Locked { slots, .. } = &set.shared.queue {
-            let slots = lock(slots);
+        if let Queue::Locked { listed, .. } = &set.shared.queue {
+            let listed = lock(listed);
+            let slots = &listed.slots;
             let mut sorted = slots.clone();
             sorted.sort_unstable();
             sorted.dedup();
