@@ -362,6 +362,11 @@ impl<S: Source> Engine<S> {
         )
     }
 
+    /// Not polled yet.
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle { .. })
+    }
+
     pub(crate) fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
@@ -881,6 +886,55 @@ impl<S: Source> Running<S> {
         out
     }
 
+    /// The woken-children loop of a set that can start nothing more, has one
+    /// chunk, and has left its first pass behind: every call after the first
+    /// of a set over an iterator without a limit. The same steps as the
+    /// general loop of [`poll_children`](Self::poll_children), without the
+    /// checks that cannot apply here.
+    #[inline(always)]
+    fn poll_steady(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
+    ) -> Poll<ControlFlow<()>> {
+        if let Some(wakers) = &mut self.wakers {
+            wakers.register(cx.waker());
+        }
+        loop {
+            if self.live == 0 {
+                self.release();
+                return Poll::Ready(ControlFlow::Continue(()));
+            }
+            // (`capacity` is at least 1 here: a child is alive.)
+            if self.polled >= self.capacity || self.self_wakes >= 2 {
+                // Give other tasks a turn before going on with the queue.
+                self.polled = 0;
+                self.self_wakes = 0;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let Some((_, slot)) = self.wakers.as_mut().and_then(|wakers| wakers.next()) else {
+                self.polled = 0;
+                self.self_wakes = 0;
+                return Poll::Pending;
+            };
+            if !self.first.slots.is_occupied(slot) {
+                // A late wake from a child that already finished.
+                continue;
+            }
+            self.polled += 1;
+            if let Some(result) = self.poll_woken((0, slot)) {
+                let input = self.first.input(slot);
+                self.live -= 1;
+                match sink(input, result) {
+                    // Nothing is left to start or to drain.
+                    Step::Continue | Step::Drain => {}
+                    Step::Break | Step::Yield => return Poll::Ready(ControlFlow::Break(())),
+                }
+            }
+        }
+    }
+
     fn poll_children(
         &mut self,
         cx: &mut Context<'_>,
@@ -907,6 +961,15 @@ impl<S: Source> Running<S> {
             }};
         }
 
+        if self.source.is_none()
+            && self.deferred.is_none()
+            && self.more.is_empty()
+            && self.wakers.is_some()
+            && self.stash.is_empty()
+            && !self.has_pass_work()
+        {
+            return self.poll_steady(cx, sink);
+        }
         // Completions of children started while the last one was handed
         // out come first.
         while let Some((input, result)) = self.stash.pop_front() {

@@ -15,7 +15,7 @@ use crate::utils::source::Source;
 pub(crate) trait Sink<T> {
     type Output;
 
-    /// Room for about `additional` more outputs; called before each poll.
+    /// Room for about `additional` outputs; called before the first poll.
     #[inline]
     fn reserve(&mut self, _additional: usize) {}
 
@@ -66,7 +66,9 @@ impl<S: Source, K: Sink<Out<S>>> Future for Set<S, K> {
             "`{}` polled after completion",
             this.name
         );
-        this.sink.reserve(this.engine.size_hint());
+        if this.engine.is_idle() {
+            this.sink.reserve(this.engine.size_hint());
+        }
         let sink = &mut this.sink;
         let flow = ready!(
             this.engine
