@@ -22,6 +22,9 @@ count() {
 sizes() {
   case "$1" in
     race_*|fc_race_*) echo "10 100 1000 10000" ;;
+    # Above 30 children futures' try_join_all yields in input order and
+    # waits for the pending children before the failed one: it never ends.
+    try_join_all) echo "10" ;;
     gather|join_all|*sparse|*try*) echo "10 100 1000 10000" ;;
     task_group|futures_unordered) echo "100 1000 10000" ;;
     *) echo "100 1000 10000" ;;
