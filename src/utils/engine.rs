@@ -472,9 +472,8 @@ impl<S: Source> Running<S> {
     /// The first pass of a set that took every input at once from a source
     /// that is never pending: each child polled once with the parent's
     /// waker, in (rotated) slot order, until one stays pending or the sink
-    /// stops. Only then is the running state built, so a set whose children
-    /// are all ready never builds it.
-    /// The running state, when there is one, is built in place in `state`.
+    /// stops. Only then is the running state built (in place, in `state`),
+    /// so a set whose children are all ready never builds it.
     #[inline]
     fn first_pass(
         state: &mut State<S>,
@@ -491,11 +490,7 @@ impl<S: Source> Running<S> {
         let offset = config.start.checked_rem(len).unwrap_or(0);
         let mut live = len;
         for position in 0..len {
-            let slot = if offset + position >= len {
-                offset + position - len
-            } else {
-                offset + position
-            };
+            let slot = rotated(offset, position, len);
             let Some(result) = poll_child(&mut slots, slot, cx) else {
                 // Pending: from here on as `poll_children` does it, with
                 // this child's catch-up poll deferred.
@@ -586,9 +581,7 @@ impl<S: Source> Running<S> {
 
     /// The slot at `position` of the rotated first-pass order.
     fn slot_at(&self, position: usize) -> usize {
-        let slot = self.offset + position;
-        let len = self.first.slots.len();
-        if slot >= len { slot - len } else { slot }
+        rotated(self.offset, position, self.first.slots.len())
     }
 
     /// The child in the first chunk's `slot` is pending on the parent's
@@ -734,7 +727,7 @@ impl<S: Source> Running<S> {
                 wakers.add_segment(size);
             }
             None => {
-                // In wake order: a set of several segments queues pairs.
+                // In wake order: only such a set takes more segments.
                 let mut wakers = WakeSet::new(size, true);
                 wakers.register(cx.waker());
                 self.more_wakers = Some(Box::new(wakers));
@@ -860,6 +853,29 @@ impl<S: Source> Running<S> {
         self.first_pass < self.first.slots.len() || !self.revisit.is_empty()
     }
 
+    /// Whether this call polled its share of children (as many as the set
+    /// has slots: `capacity` is at least 1 while a child is alive) or saw two
+    /// of them wake themselves: time to give other tasks a turn.
+    #[inline(always)]
+    fn spent(&self) -> bool {
+        self.polled >= self.capacity || self.self_wakes >= 2
+    }
+
+    /// Returns `Pending` and starts the next call's budget afresh.
+    #[inline(always)]
+    fn pause(&mut self) -> Poll<ControlFlow<()>> {
+        self.polled = 0;
+        self.self_wakes = 0;
+        Poll::Pending
+    }
+
+    /// Every input completed: frees the slots and says so.
+    #[inline(always)]
+    fn complete(&mut self) -> Poll<ControlFlow<()>> {
+        self.release();
+        Poll::Ready(ControlFlow::Continue(()))
+    }
+
     /// Frees the slots' memory once nothing is left to run.
     fn release(&mut self) {
         self.first.slots.release();
@@ -902,21 +918,15 @@ impl<S: Source> Running<S> {
         }
         loop {
             if self.live == 0 {
-                self.release();
-                return Poll::Ready(ControlFlow::Continue(()));
+                return self.complete();
             }
-            // (`capacity` is at least 1 here: a child is alive.)
-            if self.polled >= self.capacity || self.self_wakes >= 2 {
+            if self.spent() {
                 // Give other tasks a turn before going on with the queue.
-                self.polled = 0;
-                self.self_wakes = 0;
                 cx.waker().wake_by_ref();
-                return Poll::Pending;
+                return self.pause();
             }
             let Some((_, slot)) = self.wakers.as_mut().and_then(|wakers| wakers.next()) else {
-                self.polled = 0;
-                self.self_wakes = 0;
-                return Poll::Pending;
+                return self.pause();
             };
             if !self.first.slots.is_occupied(slot) {
                 // A late wake from a child that already finished.
@@ -1009,8 +1019,7 @@ impl<S: Source> Running<S> {
             if self.live == 0 && self.source.is_none() {
                 // Every child completed in the pass (or before).
                 debug_assert!(self.stash.is_empty());
-                self.release();
-                return Poll::Ready(ControlFlow::Continue(()));
+                return self.complete();
             }
             if !registered {
                 self.register(cx.waker());
@@ -1031,9 +1040,7 @@ impl<S: Source> Running<S> {
                     (None, true) => {
                         // Nothing woke during the pass: its wake, if any,
                         // brings the next parent poll.
-                        self.polled = 0;
-                        self.self_wakes = 0;
-                        return Poll::Pending;
+                        return self.pause();
                     }
                     (None, false) => held = Some((0, slot)),
                     (Some(_), _) => self.schedule((0, slot)),
@@ -1048,26 +1055,20 @@ impl<S: Source> Running<S> {
                     }
                     if self.live == 0 {
                         if self.source.is_none() {
-                            self.release();
-                            return Poll::Ready(ControlFlow::Continue(()));
+                            return self.complete();
                         }
                         // Waiting for the source.
-                        self.polled = 0;
-                        self.self_wakes = 0;
-                        return Poll::Pending;
+                        return self.pause();
                     }
                 }
-                // (`capacity` is at least 1 here: a child is alive.)
-                if self.polled >= self.capacity || self.self_wakes >= 2 {
+                if self.spent() {
                     // Give other tasks a turn before going on with the queue.
                     if let Some(held) = held.take() {
                         // Taken from the queue but not polled: put it back.
                         self.schedule(held);
                     }
-                    self.polled = 0;
-                    self.self_wakes = 0;
                     cx.waker().wake_by_ref();
-                    return Poll::Pending;
+                    return self.pause();
                 }
                 let next = if let Some(next) = held.take() {
                     next
@@ -1079,9 +1080,7 @@ impl<S: Source> Running<S> {
                         if self.live == 0 {
                             continue;
                         }
-                        self.polled = 0;
-                        self.self_wakes = 0;
-                        return Poll::Pending;
+                        return self.pause();
                     }
                     // Children may have been started while the queue was
                     // empty.
@@ -1095,9 +1094,7 @@ impl<S: Source> Running<S> {
                             if self.live == 0 && self.source.is_none() {
                                 continue;
                             }
-                            self.polled = 0;
-                            self.self_wakes = 0;
-                            return Poll::Pending;
+                            return self.pause();
                         }
                     }
                 };
@@ -1138,6 +1135,14 @@ impl<S: Source> Drop for Running<S> {
     }
 }
 
+/// Position `position` of a pass over `len` slots that starts at slot
+/// `offset` (below `len`) and wraps around.
+#[inline(always)]
+fn rotated(offset: usize, position: usize, len: usize) -> usize {
+    let slot = offset + position;
+    if slot >= len { slot - len } else { slot }
+}
+
 /// Polls the child in `slot`, catching a panic. `None` while it is pending
 /// (or the slot is empty); a child that completes or panics is dropped.
 #[inline(always)]
@@ -1163,7 +1168,7 @@ mod tests {
 
     use super::*;
     use crate::utils::source::{Iter, Streamed};
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::future::Future;
     use std::pin::Pin;
     use std::rc::Rc;
@@ -1501,5 +1506,79 @@ mod tests {
         }
         assert!(drain(&mut engine, &mut out));
         assert_eq!(out, (0..SMALL).rev().collect::<Vec<_>>());
+    }
+
+    /// A stream of the futures pushed into `queue`; pending (keeping the
+    /// waker it was polled with in `parked`) while the queue is empty.
+    struct Pushed {
+        queue: Rc<RefCell<VecDeque<Gated>>>,
+        parked: Rc<Cell<Option<Waker>>>,
+    }
+
+    impl futures_core::Stream for Pushed {
+        type Item = Gated;
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Gated>> {
+            match self.queue.borrow_mut().pop_front() {
+                Some(child) => Poll::Ready(Some(child)),
+                None => {
+                    self.parked.set(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_source_that_waits_after_the_task_moved_wakes_the_new_task() {
+        // Limit 1: the first poll takes one input and does not poll the
+        // source again, so the source is not waiting when the second poll,
+        // under another waker, finds it empty.
+        let (handles, mut futures) = children(2);
+        let queue = Rc::new(RefCell::new(VecDeque::from([futures.remove(0)])));
+        let parked = Rc::new(Cell::new(None));
+        let mut engine = Engine::new(Streamed::new(Pushed {
+            queue: queue.clone(),
+            parked: parked.clone(),
+        }));
+        engine.set_limit(1, "test");
+        let mut out = Vec::new();
+        let mut sink = |_, result: ChildResult<usize>| {
+            out.push(result.ok());
+            Step::Continue
+        };
+        let (first, second) = (
+            Arc::new(Count(Default::default())),
+            Arc::new(Count(Default::default())),
+        );
+        let first_waker = Waker::from(first.clone());
+        assert!(
+            engine
+                .poll_each(&mut Context::from_waker(&first_waker), &mut sink)
+                .is_pending()
+        );
+        // The task moves; its child completes, and the source, polled for
+        // the freed slot, is empty.
+        handles[0].gate.set(true);
+        handles[0].parked.take().expect("pending on a waker").wake();
+        let second_waker = Waker::from(second.clone());
+        assert!(
+            engine
+                .poll_each(&mut Context::from_waker(&second_waker), &mut sink)
+                .is_pending()
+        );
+        let woken_before = second.0.load(Ordering::SeqCst);
+        // An input arrives: the wake reaches the task where it is now.
+        queue.borrow_mut().push_back(futures.remove(0));
+        parked.take().expect("the source waits").wake();
+        assert_eq!(second.0.load(Ordering::SeqCst), woken_before + 1);
+        assert_eq!(out, [Some(0)]);
     }
 }
