@@ -35,11 +35,12 @@ mod step;
 #[path = "support/stream_contenders.rs"]
 mod stream_contenders;
 
+use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 
 use futures_concurrency::future::Race as _;
-use gather_inputs::{ready_input, run as run_now, sparse, sparse_input, try_input};
+use gather_inputs::{Rx, TryChild, ready_input, run, sparse, sparse_input, try_input};
 use race_children::Workload;
 use step::Clock;
 
@@ -52,6 +53,30 @@ fn stream(f: stream_contenders::Contender) -> impl Fn(usize) -> u64 {
 
 fn group(f: group_contenders::Contender) -> impl Fn(usize) -> u64 {
     move |n| f(&Clock::new(), n)
+}
+
+/// The sparse workload, joined by `join`.
+fn sparse_run<J>(join: impl Fn(Vec<Rx>) -> J + 'static) -> Box<dyn Fn(usize) -> u64>
+where
+    J: Future<Output = Vec<Result<u32, futures::channel::oneshot::Canceled>>> + 'static,
+{
+    Box::new(move |n| {
+        let (receivers, senders) = sparse_input(n);
+        sparse(senders, join(receivers)).len() as u64
+    })
+}
+
+/// The try_error workload, joined by `join`; the senders are dropped after.
+fn try_error<J>(join: impl Fn(Vec<TryChild>) -> J + 'static) -> Box<dyn Fn(usize) -> u64>
+where
+    J: Future<Output = Result<Vec<u32>, u32>> + 'static,
+{
+    Box::new(move |n| {
+        let (children, senders) = try_input(n);
+        let failed = run(join(children)).expect_err("one child fails");
+        drop(senders);
+        u64::from(failed)
+    })
 }
 
 fn race_run(workload: Workload, contender: &str, n: usize) -> u64 {
@@ -88,8 +113,6 @@ fn contenders() -> Vec<Entry> {
     let ready_base = |n: usize| black_box(ready_input(n)).len() as u64;
     let sparse_base = |n: usize| black_box(sparse_input(n)).0.len() as u64;
     let try_base = |n: usize| black_box(try_input(n)).0.len() as u64;
-    let sparse_len = |out: Vec<Result<u32, futures::channel::oneshot::Canceled>>| out.len() as u64;
-    let try_err = |out: Result<Vec<u32>, u32>| u64::from(out.expect_err("one child fails"));
     let runs: [Entry; 33] = [
         ("stream_base", "", Box::new(stream_base)),
         (
@@ -148,68 +171,36 @@ fn contenders() -> Vec<Entry> {
         (
             "gather",
             "ready_base",
-            Box::new(|n| run_now(aiokit::gather(ready_input(n))).len() as u64),
+            Box::new(|n| run(aiokit::gather(ready_input(n))).len() as u64),
         ),
         (
             "join_all",
             "ready_base",
-            Box::new(|n| run_now(futures::future::join_all(ready_input(n))).len() as u64),
+            Box::new(|n| run(futures::future::join_all(ready_input(n))).len() as u64),
         ),
         ("sparse_base", "", Box::new(sparse_base)),
-        (
-            "gather_sparse",
-            "sparse_base",
-            Box::new(move |n| {
-                let (rx, tx) = sparse_input(n);
-                sparse_len(sparse(tx, aiokit::gather(rx)))
-            }),
-        ),
+        ("gather_sparse", "sparse_base", sparse_run(aiokit::gather)),
         (
             "join_all_sparse",
             "sparse_base",
-            Box::new(move |n| {
-                let (rx, tx) = sparse_input(n);
-                sparse_len(sparse(tx, futures::future::join_all(rx)))
-            }),
+            sparse_run(futures::future::join_all),
         ),
         (
             "fb_join_all_sparse",
             "sparse_base",
-            Box::new(move |n| {
-                let (rx, tx) = sparse_input(n);
-                sparse_len(sparse(tx, futures_buffered::join_all(rx)))
-            }),
+            sparse_run(futures_buffered::join_all),
         ),
         ("try_base", "", Box::new(try_base)),
-        (
-            "try_gather",
-            "try_base",
-            Box::new(move |n| {
-                let (children, senders) = try_input(n);
-                let out = try_err(run_now(aiokit::try_gather(children)));
-                drop(senders);
-                out
-            }),
-        ),
+        ("try_gather", "try_base", try_error(aiokit::try_gather)),
         (
             "try_join_all",
             "try_base",
-            Box::new(move |n| {
-                let (children, senders) = try_input(n);
-                let out = try_err(run_now(futures::future::try_join_all(children)));
-                drop(senders);
-                out
-            }),
+            try_error(futures::future::try_join_all),
         ),
         (
             "fb_try_join_all",
             "try_base",
-            Box::new(move |n| {
-                let (children, senders) = try_input(n);
-                let out = try_err(run_now(futures_buffered::try_join_all(children)));
-                drop(senders);
-                out
-            }),
+            try_error(futures_buffered::try_join_all),
         ),
         (
             "race_ready_base",
