@@ -499,6 +499,15 @@ mod tests {
     /// A small set (bit mask) and a large one (vector queue).
     const SIZES: [usize; 2] = [8, MASK_BITS + 6];
 
+    /// A parent waker that counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     #[test]
     fn wakes_queue_each_slot_once() {
         for len in SIZES {
@@ -542,12 +551,6 @@ mod tests {
 
     #[test]
     fn segments_share_one_queue_and_one_parent_wake() {
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let count = Arc::new(Count(Default::default()));
         let parent = Waker::from(count.clone());
         let mut set = WakeSet::new(2, true);
@@ -593,12 +596,6 @@ mod tests {
 
     #[test]
     fn the_parent_is_woken_once_per_batch() {
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         for len in SIZES {
             let count = Arc::new(Count(Default::default()));
             let parent = Waker::from(count.clone());
