@@ -11,9 +11,7 @@ use std::task::{Context, Poll};
 use async_channel::{Receiver, Sender, WeakSender};
 use futures_core::Stream;
 
-use std::ops::ControlFlow;
-
-use crate::utils::engine::{Engine, Step};
+use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::source::Source;
 use crate::{Panic, ResultOutput};
 
@@ -129,6 +127,13 @@ pub struct TaskGroup<F: Future> {
     is_err: fn(&F::Output) -> bool,
     /// Drain: a panic to resume once the running children finished.
     panic: Option<Panic>,
+    /// Outputs that completed in the last call to the engine, not yielded
+    /// yet: one call polls every child that woke, and the next items are
+    /// handed out from here without going back to the engine.
+    ready: VecDeque<(usize, F::Output)>,
+    /// The completion that fired the error policy (an `Err` under a policy,
+    /// or a panic), yielded after the outputs that completed before it.
+    stopped: Option<(usize, ChildResult<F::Output>)>,
 }
 
 // Children are pinned in their own allocation, never inside the group.
@@ -171,6 +176,8 @@ impl<F: Future> TaskGroup<F> {
             policy: Policy::Keep,
             is_err: |_| false,
             panic: None,
+            ready: VecDeque::new(),
+            stopped: None,
         }
     }
 
@@ -202,7 +209,10 @@ impl<F: Future> TaskGroup<F> {
     }
 
     /// Adds `future` to the group and returns its index. It starts at the
-    /// group's next poll (at once, or when a slot frees up under a limit).
+    /// first poll of the group that runs children (at once, or when a slot
+    /// frees up under a limit): one poll runs every child that is ready, and
+    /// the polls after it yield the outputs it collected before they run
+    /// children again, as the children woken before the push come first.
     ///
     /// # Panics
     ///
@@ -222,7 +232,19 @@ impl<F: Future> TaskGroup<F> {
             panic!("aiokit::TaskGroup::push: the group is closed (its error policy stopped it)");
         };
         let index = source.next.fetch_add(1, Ordering::Relaxed);
-        source.local.push_back((index, future));
+        if source.local.is_empty() {
+            // Nothing pushed earlier is waiting: straight into a free slot,
+            // if there is one.
+            match self.engine.start_now(index, future) {
+                Ok(()) => return index,
+                Err(future) => {
+                    let source = self.engine.source_mut().expect("checked above");
+                    source.local.push_back((index, future));
+                }
+            }
+        } else {
+            source.local.push_back((index, future));
+        }
         self.engine.wake_source();
         index
     }
@@ -263,7 +285,8 @@ impl<F: Future> TaskGroup<F> {
         handle
     }
 
-    /// Children running plus futures waiting to start.
+    /// Futures pushed and not yielded yet: children running, futures waiting
+    /// to start, and outputs completed but not yielded.
     ///
     /// # Examples
     ///
@@ -273,10 +296,13 @@ impl<F: Future> TaskGroup<F> {
     /// assert_eq!(group.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.engine.live() + self.engine.source().map_or(0, GroupSource::waiting)
+        self.engine.live()
+            + self.engine.source().map_or(0, GroupSource::waiting)
+            + self.ready.len()
+            + usize::from(self.stopped.is_some())
     }
 
-    /// Whether no child is running and none is waiting.
+    /// Whether nothing is running, waiting or left to yield.
     ///
     /// # Examples
     ///
@@ -372,32 +398,22 @@ impl<F: Future> Stream for TaskGroup<F> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            let open = !this.is_closed();
-            let (policy, is_err) = (this.policy, this.is_err);
-            let mut item = None;
-            let flow = this.engine.poll_each(cx, |index, result| {
-                // An outcome that fires the policy stops the set before the
-                // freed slot is refilled.
-                let fires = match &result {
-                    Ok(output) => open && policy != Policy::Keep && is_err(output),
-                    Err(_) => true,
-                };
-                item = Some((index, result));
-                if fires { Step::Break } else { Step::Yield }
-            });
-            match (flow, item) {
-                (Poll::Ready(ControlFlow::Break(())), Some((index, Ok(output)))) => {
-                    if open && is_err(&output) {
-                        match policy {
-                            Policy::Keep => {}
-                            Policy::FailFast => this.engine.clear(),
-                            Policy::Drain => this.engine.drain(),
-                        }
+            if let Some(item) = this.ready.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            match this.stopped.take() {
+                Some((index, Ok(output))) => {
+                    // An `Err` under a policy, yielded after the outputs that
+                    // completed before it; the policy applies now.
+                    match this.policy {
+                        Policy::Keep => {}
+                        Policy::FailFast => this.engine.clear(),
+                        Policy::Drain => this.engine.drain(),
                     }
                     return Poll::Ready(Some((index, output)));
                 }
-                (Poll::Ready(ControlFlow::Break(())), Some((_, Err(panic)))) => {
-                    if policy == Policy::Drain {
+                Some((_, Err(panic))) => {
+                    if this.policy == Policy::Drain {
                         this.panic.get_or_insert(panic);
                         this.engine.drain();
                         continue;
@@ -405,15 +421,36 @@ impl<F: Future> Stream for TaskGroup<F> {
                     this.engine.clear();
                     panic.resume();
                 }
-                (Poll::Ready(_), _) => {
+                None => {}
+            }
+            let open = !this.is_closed();
+            let (policy, is_err) = (this.policy, this.is_err);
+            let (ready, stopped) = (&mut this.ready, &mut this.stopped);
+            // Every completion of this call is collected; one that fires the
+            // policy stops the set before its slot is refilled.
+            let flow = this.engine.poll_each(cx, |index, result| match result {
+                Ok(output) if !(open && policy != Policy::Keep && is_err(&output)) => {
+                    ready.push_back((index, output));
+                    Step::Continue
+                }
+                result => {
+                    *stopped = Some((index, result));
+                    Step::Break
+                }
+            });
+            if !this.ready.is_empty() || this.stopped.is_some() {
+                continue;
+            }
+            match flow {
+                Poll::Ready(_) => {
                     // Closed by a policy, and every child finished.
                     if let Some(panic) = this.panic.take() {
                         panic.resume();
                     }
                     return Poll::Ready(None);
                 }
-                (Poll::Pending, _) if this.is_idle() => return Poll::Ready(None),
-                (Poll::Pending, _) => return Poll::Pending,
+                Poll::Pending if this.is_idle() => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
@@ -431,6 +468,7 @@ impl<F: Future> fmt::Debug for TaskGroup<F> {
                 "waiting",
                 &self.engine.source().map_or(0, GroupSource::waiting),
             )
+            .field("completed", &self.ready.len())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }

@@ -465,3 +465,84 @@ fn debug_and_send() {
     assert_send(&group);
     assert_send(&handle);
 }
+
+/// One poll runs every child that is ready and keeps the outputs it could not
+/// yield yet: `len` counts them, and they come out in completion order before
+/// anything else runs.
+#[test]
+fn outputs_completed_in_one_poll_are_counted_until_yielded() {
+    let waker = CountingWaker::new();
+    let mut group: Group<u32> = TaskGroup::new();
+    for n in 0..3 {
+        group.push(boxed(async move { n }));
+    }
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((0, 0))));
+    assert_eq!(group.len(), 2, "two outputs wait to be yielded");
+    assert!(!group.is_empty());
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((1, 1))));
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((2, 2))));
+    assert!(group.is_empty());
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(None));
+}
+
+/// fail_fast with outputs that completed in the same poll as the `Err` but
+/// before it: they are yielded first, then the `Err`, and only then is the
+/// rest dropped and the group closed.
+#[test]
+fn fail_fast_yields_what_completed_before_the_error_first() {
+    let waker = CountingWaker::new();
+    let (live, dropped) = (Live::default(), DropCounter::new());
+    let mut group: Group<Result<u8, &str>> = TaskGroup::new().fail_fast();
+    group.push(boxed(async { Ok(0) }));
+    group.push(boxed(async { Ok(1) }));
+    group.push(boxed(async { Err("2 failed") }));
+    let (pending, _gate) = gated(&live, &dropped, Ok(3));
+    group.push(pending);
+    assert_eq!(
+        poll_group(&mut group, &waker),
+        Poll::Ready(Some((0, Ok(0))))
+    );
+    assert!(!group.is_closed(), "the error is not yielded yet");
+    assert_eq!(
+        poll_group(&mut group, &waker),
+        Poll::Ready(Some((1, Ok(1))))
+    );
+    assert_eq!(dropped.get(), 0);
+    assert_eq!(
+        poll_group(&mut group, &waker),
+        Poll::Ready(Some((2, Err("2 failed"))))
+    );
+    assert_eq!(dropped.get(), 1, "the rest dropped as the error is yielded");
+    assert!(group.is_closed());
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(None));
+}
+
+/// A push between polls into a group with no free slot starts a new chunk
+/// of slots while no waker is at hand; the next poll gives that chunk the
+/// task's waker, so the new child's wake reaches the task.
+#[test]
+fn a_child_pushed_between_polls_into_a_new_chunk_wakes_the_task() {
+    let waker = CountingWaker::new();
+    let (live, dropped) = (Live::default(), DropCounter::new());
+    let mut group: Group<u32> = TaskGroup::new();
+    let (first, _first_gate) = gated(&live, &dropped, 0);
+    group.push(first);
+    assert_eq!(poll_group(&mut group, &waker), Poll::Pending);
+    let mut gates = Vec::new();
+    for n in 1..=4 {
+        let (child, gate) = gated(&live, &dropped, n);
+        group.push(child);
+        gates.push(gate);
+    }
+    assert_eq!(live.started(), 1, "pushed children wait for the next poll");
+    assert_eq!(poll_group(&mut group, &waker), Poll::Pending);
+    assert_eq!(live.started(), 5);
+    let before = waker.count();
+    gates.remove(2).send(()).unwrap();
+    assert_eq!(
+        waker.count(),
+        before + 1,
+        "the new child's wake reached the task"
+    );
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((3, 3))));
+}

@@ -313,6 +313,23 @@ impl<S: Source> Engine<S> {
         }
     }
 
+    /// Starts `fut`, input `index`, in a free slot now, between polls, if the
+    /// set is running, still takes input and has room under its limit; its
+    /// first poll comes with the next call. Hands `fut` back otherwise.
+    ///
+    /// The caller keeps input order: it starts nothing here while earlier
+    /// inputs wait in the source.
+    pub(crate) fn start_now(&mut self, index: usize, fut: S::Fut) -> Result<(), S::Fut> {
+        match &mut self.state {
+            State::Running(run) if run.source.is_some() && run.has_room() => {
+                run.pulled += 1;
+                run.place(index, fut, None);
+                Ok(())
+            }
+            _ => Err(fut),
+        }
+    }
+
     /// Marks the source as worth polling again (after a push).
     pub(crate) fn wake_source(&mut self) {
         if let State::Running(run) = &mut self.state {
@@ -611,9 +628,20 @@ impl<S: Source> Running<S> {
     /// Starts children from the source while there is room and input.
     #[inline(always)]
     fn fill(&mut self, cx: &mut Context<'_>) {
-        if self.source.is_some() && self.has_room() {
+        if self.source.is_some() && self.has_room() && !self.source_waits() {
             self.fill_from(cx);
         }
+    }
+
+    /// Whether the source returned `Pending` and nothing woke it since: a
+    /// pull would find nothing.
+    #[inline(always)]
+    fn source_waits(&self) -> bool {
+        self.source_parked
+            && self
+                .source_wake
+                .as_ref()
+                .is_none_or(|(wake, _)| !wake.woken.load(Ordering::Acquire))
     }
 
     #[inline(always)]
@@ -652,7 +680,7 @@ impl<S: Source> Running<S> {
                 Poll::Ready(Some((index, fut))) => {
                     self.pulled += 1;
                     self.pull_budget = self.pull_budget.saturating_sub(1);
-                    self.place(index, fut, cx);
+                    self.place(index, fut, Some(cx.waker()));
                 }
                 Poll::Ready(None) => {
                     self.source = None;
@@ -670,10 +698,10 @@ impl<S: Source> Running<S> {
     /// and schedules its first poll in this parent poll (or leaves it to
     /// `refill_and_start`).
     #[inline(always)]
-    fn place(&mut self, index: usize, fut: S::Fut, cx: &mut Context<'_>) {
+    fn place(&mut self, index: usize, fut: S::Fut, parent: Option<&Waker>) {
         let (chunk, slot) = match self.free.pop() {
             Some(free) => free,
-            None => self.grow(cx),
+            None => self.grow(parent),
         };
         self.live += 1;
         if self.collect_placed {
@@ -714,9 +742,11 @@ impl<S: Source> Running<S> {
     }
 
     /// Adds a chunk at least as large as all before it (up to the limit) and
-    /// returns its first slot; the others go on the free list.
+    /// returns its first slot; the others go on the free list. Without a
+    /// `parent` (outside a poll) the chunk's wakers get the parent's waker at
+    /// the next call, before any of its children is polled.
     #[cold]
-    fn grow(&mut self, cx: &mut Context<'_>) -> SlotRef {
+    fn grow(&mut self, parent: Option<&Waker>) -> SlotRef {
         let size = self
             .capacity
             .max(4)
@@ -729,7 +759,9 @@ impl<S: Source> Running<S> {
             None => {
                 // In wake order: only such a set takes more segments.
                 let mut wakers = WakeSet::new(size, true);
-                wakers.register(cx.waker());
+                if let Some(parent) = parent {
+                    wakers.register(parent);
+                }
                 self.more_wakers = Some(Box::new(wakers));
             }
         }
