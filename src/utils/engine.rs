@@ -402,19 +402,25 @@ impl<S: Source> Engine<S> {
         cx: &mut Context<'_>,
         mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
-        if let State::Idle { .. } = self.state {
-            let State::Idle { source, config } = mem::replace(&mut self.state, State::Done) else {
-                unreachable!("matched above")
-            };
+        if let State::Idle { source, config } = &mut self.state {
+            let config = *config;
             if !S::ASYNC && config.limit == usize::MAX {
                 // Every input is taken at once: the first pass runs here, and
                 // the running state is built only if a child stays pending.
-                match Running::first_pass(&mut self.state, source, config, cx, &mut sink) {
+                // The source is emptied in place rather than moved out, which
+                // would copy the whole state.
+                let (slots, exhausted) = source.take_ready(usize::MAX);
+                debug_assert!(exhausted, "an unlimited take empties the source");
+                self.state = State::Done;
+                match Running::first_pass(&mut self.state, slots, config, cx, &mut sink) {
                     Pass::Done(out) => return out,
                     Pass::Yielded => return Poll::Ready(ControlFlow::Break(())),
                     Pass::Pending => {}
                 }
             } else {
+                let State::Idle { source, .. } = mem::replace(&mut self.state, State::Done) else {
+                    unreachable!("matched above")
+                };
                 self.state = State::Running(Running::start(source, config, cx));
             }
         }
@@ -486,22 +492,19 @@ impl<S: Source> Running<S> {
         run
     }
 
-    /// The first pass of a set that took every input at once from a source
-    /// that is never pending: each child polled once with the parent's
+    /// The first pass of a set that took every input at once (`slots`) from a
+    /// source that is never pending: each child polled once with the parent's
     /// waker, in (rotated) slot order, until one stays pending or the sink
     /// stops. Only then is the running state built (in place, in `state`),
     /// so a set whose children are all ready never builds it.
     #[inline]
     fn first_pass(
         state: &mut State<S>,
-        mut source: S,
+        slots: Vec<Option<S::Fut>>,
         config: Config,
         cx: &mut Context<'_>,
         sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Pass {
-        let (slots, exhausted) = source.take_ready(usize::MAX);
-        debug_assert!(exhausted, "an unlimited take empties the source");
-        drop(source);
         let mut slots = PinSlice::new(slots);
         let len = slots.len();
         let offset = config.start.checked_rem(len).unwrap_or(0);
