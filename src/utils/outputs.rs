@@ -1,7 +1,5 @@
 //! Buffers that put outputs arriving in completion order back in input order.
 
-use std::collections::VecDeque;
-
 /// Outputs collected by input index, for the futures that resolve to a `Vec`
 /// (`gather` and friends, `race_ok`'s errors). While outputs arrive in input
 /// order (always the case for children that are ready on their first poll)
@@ -76,20 +74,26 @@ impl<T> Outputs<T> {
 
 /// Outputs of a stream in input order: a window of outputs that finished
 /// ahead of the next one to hand out (the head).
+///
+/// A ring of a power-of-two length, indexed by input index: storing and
+/// taking an output are a mask and a move, and the ring grows (rarely: the
+/// stream's window bounds it) only when an output lands a full ring ahead of
+/// the head.
 pub(crate) struct Reorder<T> {
     /// The index of the next output to hand out.
     head: usize,
-    /// `buffer[i]` holds the output of input `head + i`, once it arrived.
-    buffer: VecDeque<Option<T>>,
-    /// How many of `buffer`'s entries hold an output.
+    /// `ring[i & (ring.len() - 1)]` holds the output of input `i`, for `i`
+    /// in `head..head + ring.len()`, once it arrived.
+    ring: Box<[Option<T>]>,
+    /// How many of `ring`'s entries hold an output.
     stored: usize,
 }
 
 impl<T> Reorder<T> {
-    pub(crate) const fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             head: 0,
-            buffer: VecDeque::new(),
+            ring: Box::default(),
             stored: 0,
         }
     }
@@ -105,29 +109,113 @@ impl<T> Reorder<T> {
     }
 
     /// Stores the output of input `index` (at or after the head, once).
+    #[inline]
     pub(crate) fn insert(&mut self, index: usize, value: T) {
-        let offset = index - self.head;
-        if offset >= self.buffer.len() {
-            self.buffer.resize_with(offset + 1, || None);
+        if index - self.head >= self.ring.len() {
+            self.grow(index - self.head + 1);
         }
-        debug_assert!(self.buffer[offset].is_none(), "each index once");
-        self.buffer[offset] = Some(value);
+        let slot = index & (self.ring.len() - 1);
+        debug_assert!(self.ring[slot].is_none(), "each index once");
+        self.ring[slot] = Some(value);
         self.stored += 1;
     }
 
+    /// Makes room for inputs up to `head + needed - 1`, keeping each stored
+    /// output at its index.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, needed: usize) {
+        let len = needed.next_power_of_two().max(8);
+        let mut ring: Box<[Option<T>]> = (0..len).map(|_| None).collect();
+        let old = std::mem::take(&mut self.ring);
+        let old_len = old.len();
+        for (slot, value) in old.into_vec().into_iter().enumerate() {
+            if value.is_some() {
+                // The input whose index is `slot` modulo the old length, in
+                // the old window.
+                let index = self.head + (slot.wrapping_sub(self.head) & (old_len - 1));
+                ring[index & (len - 1)] = value;
+            }
+        }
+        self.ring = ring;
+    }
+
     /// The head's output, if it arrived.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
-        if !matches!(self.buffer.front(), Some(Some(_))) {
+        if self.ring.is_empty() {
             return None;
         }
+        let value = self.ring[self.head & (self.ring.len() - 1)].take()?;
         self.head += 1;
         self.stored -= 1;
-        self.buffer.pop_front().flatten()
+        Some(value)
     }
 
     /// Drops every buffered output.
     pub(crate) fn clear(&mut self) {
-        self.buffer = VecDeque::new();
+        self.ring = Box::default();
         self.stored = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reorder;
+
+    /// Outputs inserted in a scrambled order, some a whole ring ahead of the
+    /// head while the ring has wrapped, come out in input order, each once.
+    #[test]
+    fn reorder_hands_out_in_input_order_across_wraps_and_growth() {
+        for n in [1, 7, 8, 9, 40, 300] {
+            let mut reorder = Reorder::new();
+            let mut out = Vec::new();
+            // Blocks of growing size, each in reverse: the head's output
+            // always comes last in its block.
+            let mut next = 0;
+            let mut block = 1;
+            while next < n {
+                let end = (next + block).min(n);
+                for index in (next..end).rev() {
+                    reorder.insert(index, index * 10);
+                }
+                assert_eq!(reorder.len(), end - out.len());
+                while let Some(value) = reorder.pop() {
+                    out.push(value);
+                }
+                assert_eq!(reorder.head(), end);
+                next = end;
+                block = block * 3 % 17 + 1;
+            }
+            assert_eq!(out, (0..n).map(|i| i * 10).collect::<Vec<_>>(), "n = {n}");
+            assert_eq!(reorder.len(), 0);
+        }
+    }
+
+    /// Growing keeps every stored output at its index when the stored ones
+    /// wrap around the end of the ring.
+    #[test]
+    fn reorder_grows_around_a_wrapped_window() {
+        let mut reorder = Reorder::new();
+        for index in 0..6 {
+            reorder.insert(index, index);
+            assert_eq!(reorder.pop(), Some(index));
+        }
+        // Head 6 in a ring of 8: inputs 7..=13 wrap past its end.
+        for index in 7..=13 {
+            reorder.insert(index, index);
+        }
+        assert_eq!(reorder.pop(), None, "input 6 is missing");
+        reorder.insert(30, 30);
+        reorder.insert(6, 6);
+        let out: Vec<_> = std::iter::from_fn(|| reorder.pop()).collect();
+        assert_eq!(out, (6..=13).collect::<Vec<_>>());
+        assert_eq!(reorder.head(), 14);
+        assert_eq!(reorder.len(), 1);
+        for index in 14..30 {
+            reorder.insert(index, index);
+        }
+        let out: Vec<_> = std::iter::from_fn(|| reorder.pop()).collect();
+        assert_eq!(out, (14..=30).collect::<Vec<_>>());
     }
 }
