@@ -107,8 +107,18 @@ impl Shared {
     #[inline(always)]
     fn take_mask(&self) -> u64 {
         match &self.queue {
-            // Acquire pairs with the wakers' release.
-            Queue::Mask { mask, .. } => mask.swap(0, Ordering::AcqRel),
+            Queue::Mask { mask, .. } => {
+                // Most calls find the mask empty: a plain load spares them
+                // the locked write of a swap. Nothing is read on the strength
+                // of a zero, and a wake that set its bit after the parent's
+                // waker was stored wakes the parent, so a stale zero only
+                // defers a slot to the poll that wake brings.
+                if mask.load(Ordering::Relaxed) == 0 {
+                    return 0;
+                }
+                // Acquire pairs with the wakers' release.
+                mask.swap(0, Ordering::AcqRel)
+            }
             Queue::Locked { .. } => {
                 unreachable!("the batch and the queue are built in the same mode")
             }
