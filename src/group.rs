@@ -423,6 +423,11 @@ impl<F: Future> Stream for TaskGroup<F> {
                 }
                 None => {}
             }
+            if this.engine.is_quiet(cx.waker()) && !this.is_idle() {
+                // Nothing woke and nothing was pushed since the last call,
+                // which stored this waker.
+                return Poll::Pending;
+            }
             let open = !this.is_closed();
             let (policy, is_err) = (this.policy, this.is_err);
             let (ready, stopped) = (&mut this.ready, &mut this.stopped);

@@ -319,6 +319,10 @@ where
                 // After the outputs that completed before it and come first.
                 return Poll::Ready(Some(item));
             }
+            if self.engine.is_quiet(cx.waker()) {
+                // Nothing woke since the last call, which stored this waker.
+                return Poll::Pending;
+            }
             let (reorder, ready, urgent) = (&mut self.reorder, &mut self.ready, self.urgent);
             let mut first = None;
             let mut collected = false;

@@ -546,3 +546,25 @@ fn a_child_pushed_between_polls_into_a_new_chunk_wakes_the_task() {
     );
     assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((3, 3))));
 }
+
+/// A poll that finds nothing new returns `Pending` without running the
+/// children again, but only if the waker the last poll stored is the one it
+/// was given: a group polled by another task since must hand that task's
+/// waker to its children, so their wakes reach it.
+#[test]
+fn a_poll_with_another_waker_moves_every_wake_to_it() {
+    let (first, second) = (CountingWaker::new(), CountingWaker::new());
+    let (live, dropped) = (Live::default(), DropCounter::new());
+    let mut group: Group<u32> = TaskGroup::new();
+    let (child, gate) = gated(&live, &dropped, 7);
+    group.push(child);
+    assert_eq!(poll_group(&mut group, &first), Poll::Pending);
+    assert_eq!(poll_group(&mut group, &first), Poll::Pending);
+    assert_eq!(poll_group(&mut group, &first), Poll::Pending);
+    assert_eq!(poll_group(&mut group, &second), Poll::Pending);
+    let before = first.count();
+    gate.send(()).unwrap();
+    assert_eq!(second.count(), 1, "the child woke the task polling now");
+    assert_eq!(first.count(), before);
+    assert_eq!(poll_group(&mut group, &second), Poll::Ready(Some((0, 7))));
+}

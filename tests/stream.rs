@@ -954,3 +954,49 @@ fn a_refilled_child_is_polled_in_the_same_poll() {
         assert_eq!(probe.started(), i + 4, "after output {i}");
     }
 }
+
+/// A poll that finds nothing new returns `Pending` without running the
+/// children again, but only if the waker the last poll stored is the one it
+/// was given: a stream polled by another task (another waker) since must
+/// hand that task's waker to the children and the input, so their wakes
+/// reach it. Both orders, with a pending input and with a full limit.
+#[test]
+fn a_poll_with_another_waker_moves_every_wake_to_it() {
+    for in_order in [true, false] {
+        let (probe, children, mut senders) = gates(3);
+        let (tx, rx) = mpsc::unbounded::<BoxFut<usize>>();
+        let mut children = children.into_iter();
+        tx.unbounded_send(children.next().unwrap()).unwrap();
+        let stream = rx.boxed();
+        let mut s: Pin<Box<dyn Stream<Item = usize>>> = if in_order {
+            Box::pin(stream.gather_stream().limit(2))
+        } else {
+            Box::pin(stream.as_completed_stream().limit(2).map(|(_, v)| v))
+        };
+        let (first, second) = (CountingWaker::new(), CountingWaker::new());
+        assert!(poll_next(&mut s, &first).is_pending());
+        assert_eq!(probe.started(), 1);
+        // The same task again: nothing woke, nothing to do.
+        assert!(poll_next(&mut s, &first).is_pending());
+        // Another task takes over; then the input and a child wake.
+        assert!(poll_next(&mut s, &second).is_pending());
+        let before = second.count();
+        tx.unbounded_send(children.next().unwrap()).unwrap();
+        assert!(second.count() > before, "the input woke the new task");
+        assert!(poll_next(&mut s, &second).is_pending());
+        assert_eq!(probe.started(), 2, "the limit is full");
+        assert!(poll_next(&mut s, &first).is_pending());
+        let before = first.count();
+        senders[0].take().unwrap().send(()).unwrap();
+        assert!(
+            first.count() > before,
+            "the child woke the task polling now"
+        );
+        assert_eq!(
+            poll_next(&mut s, &first),
+            Poll::Ready(Some(0)),
+            "{in_order}"
+        );
+        drop((tx, senders));
+    }
+}

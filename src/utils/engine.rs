@@ -162,6 +162,10 @@ struct Running<S: Source> {
     /// call: it is stored only before the source is polled, or when the
     /// source waits for a wake.
     source_registered: bool,
+    /// Whether this call stored its waker everywhere a wake can come from
+    /// (the wake sets, and the source if it waits): see
+    /// [`Engine::is_quiet`].
+    registered: bool,
     first: Chunk<S::Fut>,
     /// The first chunk's wakers, once a child in it was pending.
     wakers: Option<WakeSet>,
@@ -379,6 +383,21 @@ impl<S: Source> Engine<S> {
         )
     }
 
+    /// Whether a poll with `waker` now would find nothing to do and return
+    /// `Pending`: the last poll stored its waker everywhere a wake can come
+    /// from, `waker` wakes the same task, no child woke since, no child
+    /// waits for its first poll, and no input can be pulled (no room, or
+    /// the source waits for a wake). A caller that handed out what the last
+    /// poll collected can then return `Pending` without a call. Conservative:
+    /// `false` whenever in doubt.
+    #[inline]
+    pub(crate) fn is_quiet(&self, waker: &Waker) -> bool {
+        match &self.state {
+            State::Running(run) => run.is_quiet(waker),
+            _ => false,
+        }
+    }
+
     /// Not polled yet.
     pub(crate) fn is_idle(&self) -> bool {
         matches!(self.state, State::Idle { .. })
@@ -564,6 +583,7 @@ impl<S: Source> Running<S> {
             source_wake: None,
             source_parked: false,
             source_registered: false,
+            registered: false,
             first: Chunk {
                 slots,
                 inputs: None,
@@ -802,6 +822,23 @@ impl<S: Source> Running<S> {
                 self.source_registered = true;
             }
         }
+        self.registered = true;
+    }
+
+    /// See [`Engine::is_quiet`].
+    #[inline]
+    fn is_quiet(&self, waker: &Waker) -> bool {
+        self.registered
+            && self.stash.is_empty()
+            && self.deferred.is_none()
+            && !self.has_pass_work()
+            && !(self.live == 0 && self.source.is_none())
+            && (self.source.is_none() || !self.has_room() || self.source_waits())
+            && self.wakers.as_ref().is_some_and(|w| w.is_idle_for(waker))
+            && self
+                .more_wakers
+                .as_ref()
+                .is_none_or(|w| w.is_idle_for(waker))
     }
 
     /// Polls the child in a slot that has its own waker. `None` while it is
@@ -929,6 +966,7 @@ impl<S: Source> Running<S> {
             self.pull_starved = false;
             self.source_registered = false;
         }
+        self.registered = false;
         let out = self.poll_children(cx, sink);
         if S::ASYNC && out.is_pending() && self.pull_starved {
             // More input is ready: come back for it after other tasks ran.
@@ -951,6 +989,7 @@ impl<S: Source> Running<S> {
         if let Some(wakers) = &mut self.wakers {
             wakers.register(cx.waker());
         }
+        self.registered = true;
         loop {
             if self.live == 0 {
                 return self.complete();

@@ -362,6 +362,27 @@ impl WakeSet {
         segment
     }
 
+    /// Whether [`next`](Self::next) would find nothing and the parent's
+    /// waker stored here wakes the same task as `waker`: a poll with `waker`
+    /// would have nothing to do, and every wake from now on reaches that task.
+    /// A wake that lands just after the check wakes that task.
+    #[inline]
+    pub(crate) fn is_idle_for(&self, waker: &Waker) -> bool {
+        let empty = match &self.batch {
+            Batch::Bits(bits) => {
+                *bits == 0
+                    && match &self.shared.queue {
+                        Queue::Mask { mask, .. } => mask.load(Ordering::Relaxed) == 0,
+                        Queue::Locked { .. } => {
+                            unreachable!("the batch and the queue are built in the same mode")
+                        }
+                    }
+            }
+            Batch::List { slots, cursor } => *cursor == slots.len() && !self.shared.listed(),
+        };
+        empty && self.parent.as_ref().is_some_and(|w| w.will_wake(waker))
+    }
+
     /// Records the parent task's waker; call at the start of every parent
     /// poll, before [`next`](Self::next).
     #[inline(always)]
