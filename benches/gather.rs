@@ -26,11 +26,13 @@
 
 #[path = "support/gather_inputs.rs"]
 mod gather_inputs;
+#[path = "support/task_waker.rs"]
+mod task_waker;
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use criterion::{
@@ -298,7 +300,7 @@ fn try_run<O>(
 
 /// Polls each child once, in order, until one fails, then drops them all.
 fn try_floor(mut children: Vec<TryChild>) -> Result<Vec<u32>, u32> {
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(task_waker::task_waker());
     for child in &mut children {
         if let Poll::Ready(Err(e)) = Pin::new(child).poll(&mut cx) {
             return Err(e);

@@ -20,6 +20,8 @@
 mod group_contenders;
 #[path = "support/step.rs"]
 mod step;
+#[path = "support/task_waker.rs"]
+mod task_waker;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -34,6 +34,8 @@ mod race_children;
 mod step;
 #[path = "support/stream_contenders.rs"]
 mod stream_contenders;
+#[path = "support/task_waker.rs"]
+mod task_waker;
 
 use std::future::Future;
 use std::hint::black_box;

@@ -28,6 +28,8 @@
 
 #[path = "support/race_children.rs"]
 mod race_children;
+#[path = "support/task_waker.rs"]
+mod task_waker;
 
 use std::pin::pin;
 use std::time::Duration;

@@ -33,6 +33,8 @@
 mod step;
 #[path = "support/stream_contenders.rs"]
 mod stream_contenders;
+#[path = "support/task_waker.rs"]
+mod task_waker;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

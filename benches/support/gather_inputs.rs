@@ -5,17 +5,18 @@
 
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures::channel::oneshot;
 
-/// Drives `fut` to completion by polling it in a loop with a no-op waker.
+/// Drives `fut` to completion by polling it in a loop with the task's waker
+/// ([`task_waker`](crate::task_waker::task_waker)), which nothing wakes.
 ///
 /// Every workload below makes progress on every poll (the driver yields by
 /// waking itself), so no wake is ever needed to make progress.
 pub(crate) fn run<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(crate::task_waker::task_waker());
     loop {
         if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
             return out;

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 
@@ -100,7 +100,7 @@ pub(crate) fn setup(
 }
 
 pub(crate) fn poll<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
-    Pin::new(fut).poll(&mut Context::from_waker(Waker::noop()))
+    Pin::new(fut).poll(&mut Context::from_waker(crate::task_waker::task_waker()))
 }
 
 /// Drives one race to its winner: one poll (`ready`); or a poll, the

@@ -150,13 +150,16 @@ impl Future for Step {
     }
 }
 
-/// Polls `fut` with a no-op waker, one driver step between polls, until done.
+/// Polls `fut` with the task's waker, one driver step between polls, until
+/// done.
 ///
-/// The children's wakers are the combinator's own (real) wakers; only the
-/// top-level waker is a no-op, since the loop polls again after each step.
+/// The children's wakers are the combinator's own (real) wakers; the
+/// top-level waker ([`task_waker`](crate::task_waker::task_waker)) is
+/// reference counted like an executor's, and waking it does nothing, since
+/// the loop polls again after each step.
 pub(crate) fn drive<F: Future>(clock: &Clock, fut: F) -> F::Output {
     let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(crate::task_waker::task_waker());
     loop {
         if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
             return out;
