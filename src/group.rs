@@ -82,10 +82,15 @@ enum Policy {
 ///
 /// # Panics
 ///
-/// If a child panics, every other child is dropped, then the panic resumes in
-/// the task polling the group. With [`drain_on_error`](TaskGroup::drain_on_error),
-/// a panic is handled like the first error: nothing new starts, the running
-/// children finish (their outputs are yielded), then the panic resumes.
+/// If a child panics, the outputs that completed before it, in the same
+/// poll of the children, are yielded first (as they are before an `Err`
+/// under [`fail_fast`](TaskGroup::fail_fast)). The poll after them drops
+/// every other child, running or waiting, then resumes the panic in the task
+/// polling the group, which is closed from then on: the stream ends, and
+/// pushes are refused. With [`drain_on_error`](TaskGroup::drain_on_error), a
+/// panic is handled like the first error: nothing new starts, the running
+/// children finish (their outputs are yielded), then the panic resumes. A
+/// group dropped before the panic resumes drops the panic with its children.
 ///
 /// # Examples
 ///
@@ -216,8 +221,9 @@ impl<F: Future> TaskGroup<F> {
     ///
     /// # Panics
     ///
-    /// If an error policy closed the group (see [`TaskGroup`]'s Errors):
-    /// check [`is_closed`](TaskGroup::is_closed) first where that can happen.
+    /// If an error policy or a panic closed the group (see [`TaskGroup`]'s
+    /// Errors and Panics): check [`is_closed`](TaskGroup::is_closed) first
+    /// where that can happen.
     ///
     /// # Examples
     ///
@@ -229,7 +235,9 @@ impl<F: Future> TaskGroup<F> {
     #[track_caller]
     pub fn push(&mut self, future: F) -> usize {
         let Some(source) = self.engine.source_mut() else {
-            panic!("aiokit::TaskGroup::push: the group is closed (its error policy stopped it)");
+            panic!(
+                "aiokit::TaskGroup::push: the group is closed (an error policy or a panic stopped it)"
+            );
         };
         let index = source.next.fetch_add(1, Ordering::Relaxed);
         if source.local.is_empty() {
@@ -314,7 +322,8 @@ impl<F: Future> TaskGroup<F> {
         self.len() == 0
     }
 
-    /// Whether an error policy closed the group: nothing can be pushed.
+    /// Whether an error policy or a panic closed the group: nothing can be
+    /// pushed.
     ///
     /// # Examples
     ///

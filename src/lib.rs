@@ -147,10 +147,10 @@
 //! | [`as_completed()`] | each in turn | (items are outputs) | siblings dropped, panic resumes | empty stream |
 //! | [`race()`] | the first to complete; the rest are dropped | an `Err` wins like an `Ok` | siblings dropped, panic resumes | panics at the call |
 //! | [`race_ok()`] | the first `Ok`, or all | recorded; if all fail, [`AllFailed`] with every error in input order | siblings dropped, panic resumes | `Err(AllFailed)`, empty |
-//! | [`gather_stream`](GatherStreamExt::gather_stream) / [`as_completed_stream`](GatherStreamExt::as_completed_stream) | each in turn, as the input stream yields | (items are outputs) | the rest dropped, panic resumes | empty stream |
-//! | [`try_gather_stream`](GatherStreamExt::try_gather_stream) | each in turn, until the first `Err` | the `Err` is yielded once the outputs ready before it are, the rest dropped, the stream ends | the rest dropped, panic resumes | empty stream |
+//! | [`gather_stream`](GatherStreamExt::gather_stream) / [`as_completed_stream`](GatherStreamExt::as_completed_stream) | each in turn, as the input stream yields | (items are outputs) | resumes once the outputs ready before it are yielded; the rest dropped first | empty stream |
+//! | [`try_gather_stream`](GatherStreamExt::try_gather_stream) | each in turn, until the first `Err` | the `Err` is yielded once the outputs ready before it are, the rest dropped, the stream ends | resumes once the outputs ready before it are yielded; the rest dropped first | empty stream |
 //! | [`gather_settled_stream`](GatherStreamExt::gather_settled_stream) | each in turn | recorded, with its index | recorded as [`Settled::Panicked`] | empty stream |
-//! | [`TaskGroup`] | each in turn, pushes included, until idle with no handle left | yielded; `fail_fast` drops the rest, `drain_on_error` lets the running finish | the rest dropped, panic resumes (`drain_on_error`: after the running finish) | empty stream |
+//! | [`TaskGroup`] | each in turn, pushes included, until idle with no handle left | yielded; `fail_fast` drops the rest, `drain_on_error` lets the running finish | outputs completed before it yielded, then the rest dropped and the panic resumed (`drain_on_error`: after the running finish) | empty stream |
 //!
 //! Cancellation is dropping: dropping any of these drops every child that has not
 //! completed, synchronously. Each child is dropped as soon as it completes.

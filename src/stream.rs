@@ -31,12 +31,17 @@ pub(crate) const WINDOW: usize = 4;
 ///
 /// | method | items | order | on `Err` | on panic |
 /// |---|---|---|---|---|
-/// | [`gather_stream`](Self::gather_stream) | output | input | (no errors) | the rest dropped, panic resumes |
-/// | [`as_completed_stream`](Self::as_completed_stream) | `(index, output)` | completion | (no errors) | the rest dropped, panic resumes |
-/// | [`try_gather_stream`](Self::try_gather_stream) | `Result<T, E>` | input | yielded once the outputs ready before it are; the rest dropped; the stream ends | the rest dropped, panic resumes |
+/// | [`gather_stream`](Self::gather_stream) | output | input | (no errors) | resumes once the outputs ready before it are yielded; the rest dropped first |
+/// | [`as_completed_stream`](Self::as_completed_stream) | `(index, output)` | completion | (no errors) | resumes once the outputs ready before it are yielded; the rest dropped first |
+/// | [`try_gather_stream`](Self::try_gather_stream) | `Result<T, E>` | input | yielded once the outputs ready before it are; the rest dropped; the stream ends | resumes once the outputs ready before it are yielded; the rest dropped first |
 /// | [`gather_settled_stream`](Self::gather_settled_stream) | `(index, Settled<T, E>)` | input, or completion with [`completion_order`](GatherSettledStream::completion_order) | recorded | recorded as [`Settled::Panicked`] |
 ///
 /// `index` counts the input stream's items from 0.
+///
+/// "Ready before it": an `Err` that ends the stream, or a panic, waits only
+/// for the outputs that had already completed and come before it in the
+/// stream's order; it never waits for a running child, and outputs held
+/// behind one are dropped with the rest.
 ///
 /// # How inputs are started
 ///

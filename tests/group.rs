@@ -517,6 +517,43 @@ fn fail_fast_yields_what_completed_before_the_error_first() {
     assert_eq!(poll_group(&mut group, &waker), Poll::Ready(None));
 }
 
+/// A panic, like an `Err` under fail_fast, comes after the outputs that
+/// completed before it in the same run of the children: they are yielded
+/// first, with the rest still alive; the poll after them drops the rest,
+/// then resumes the panic; the group is closed from then on. Under both the
+/// default policy and fail_fast; counted while the group is alive.
+#[test]
+fn a_panic_yields_what_completed_before_it_first() {
+    for policy in 0..2 {
+        let waker = CountingWaker::new();
+        let (live, dropped) = (Live::default(), DropCounter::new());
+        let mut group: Group<Result<u8, &str>> = TaskGroup::new();
+        if policy == 1 {
+            group = group.fail_fast();
+        }
+        group.push(boxed(async { Ok(0) }));
+        group.push(boxed(async { Ok(1) }));
+        group.push(boxed(async { explode("2 panicked") }));
+        let (pending, _gate) = gated(&live, &dropped, Ok(3));
+        group.push(pending);
+        for n in 0..2 {
+            assert_eq!(
+                poll_group(&mut group, &waker),
+                Poll::Ready(Some((n, Ok(n as u8)))),
+                "policy {policy}"
+            );
+            assert_eq!(dropped.get(), 0, "policy {policy}: the rest is alive");
+            assert!(!group.is_closed());
+        }
+        let payload = poll_until_panic(&mut Box::pin(group.next()));
+        assert_panic_message(&*payload, "2 panicked");
+        assert_eq!(dropped.get(), 1, "policy {policy}: dropped before resuming");
+        assert_eq!(live.now(), 0);
+        assert!(group.is_closed(), "policy {policy}");
+        assert_eq!(poll_group(&mut group, &waker), Poll::Ready(None));
+    }
+}
+
 /// A push between polls into a group with no free slot starts a new chunk
 /// of slots while no waker is at hand; the next poll gives that chunk the
 /// task's waker, so the new child's wake reaches the task.

@@ -751,6 +751,41 @@ fn a_panic_drops_the_siblings_before_it_resumes() {
     }
 }
 
+/// A panic comes after the outputs that completed before it in the same poll
+/// and come first in the stream's order: they are yielded with the rest still
+/// alive; the poll after them drops the rest and resumes the panic.
+#[test]
+fn a_panic_comes_after_the_outputs_ready_before_it() {
+    for form in 0..3 {
+        let dropped = DropCounter::new();
+        let inputs: Vec<BoxFut<Result<u8, u8>>> = vec![
+            Box::pin(async { Ok(0) }),
+            Box::pin(async { Ok(1) }),
+            Box::pin(async { explode("2 panicked") }),
+            Box::pin(pending_guarded(dropped.guard())),
+        ];
+        let input = stream::iter(inputs);
+        let mut s: Pin<Box<dyn Stream<Item = Result<u8, u8>>>> = match form {
+            0 => Box::pin(input.gather_stream().limit(4)),
+            1 => Box::pin(input.as_completed_stream().limit(4).map(|(_, r)| r)),
+            _ => Box::pin(input.try_gather_stream().limit(4)),
+        };
+        let parent = CountingWaker::new();
+        for n in 0..2 {
+            assert_eq!(
+                poll_raw(&mut s, &parent),
+                Poll::Ready(Some(Ok(n))),
+                "form {form}"
+            );
+            assert_eq!(dropped.get(), 0, "form {form}: the rest is alive");
+        }
+        let payload = poll_until_panic(&mut s.next());
+        assert_panic_message(&*payload, "2 panicked");
+        assert_eq!(dropped.get(), 1, "form {form}: dropped before resuming");
+        assert_eq!(poll_raw(&mut s, &parent), Poll::Ready(None), "form {form}");
+    }
+}
+
 #[test]
 fn a_panic_resumes_under_every_executor() {
     matrix(|| async {
