@@ -23,6 +23,23 @@
 //!
 //! Without arguments (as under a plain `cargo bench`) it runs every
 //! contender once on a few children, as a check, and exits.
+//!
+//! The same contenders also run in wall clock, in alternating rounds
+//! (`benches/paired.sh` runs the comparisons of BENCHMARKS.md):
+//!
+//! ```text
+//! cargo bench --bench instructions -- paired <N> <rounds> <contender> <anchor>...
+//! ```
+//!
+//! Each round times the baseline and every contender once, each on about
+//! 30,000 children (`R × N`), in an order that rotates from round to round.
+//! A contender's time in a round, less the baseline's in the same round,
+//! divided by `R × N`, is its cost per child in that round; the report gives
+//! each contender's median over the rounds, and the median (with the 10th
+//! and 90th percentiles) of the first contender's per-round ratio to each
+//! of the others. On a shared machine whose speed drifts from one second
+//! to the next, the ratio of two runs made a few milliseconds apart is
+//! steadier than the ratio of two criterion runs made seconds apart.
 
 #[path = "support/gather_inputs.rs"]
 mod gather_inputs;
@@ -40,6 +57,7 @@ mod task_waker;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
+use std::time::Instant;
 
 use futures_concurrency::future::Race as _;
 use gather_inputs::{Rx, TryChild, ready_input, run, sparse, sparse_input, try_input};
@@ -285,6 +303,76 @@ fn main() {
             }
             println!("{total}");
         }
-        _ => panic!("usage: instructions [list | <contender> <N> <R>]"),
+        [paired, n, rounds, names @ ..] if paired == "paired" && !names.is_empty() => {
+            let n: usize = n.parse().expect("N: a number");
+            let rounds: usize = rounds.parse().expect("rounds: a number");
+            paired_report(&contenders, n, rounds, names);
+        }
+        _ => panic!(
+            "usage: instructions [list | <contender> <N> <R> | paired <N> <rounds> <contender>...]"
+        ),
     }
+}
+
+/// The wall-clock mode: see the crate docs above.
+fn paired_report(contenders: &[Entry], n: usize, rounds: usize, names: &[String]) {
+    let find = |name: &str| {
+        contenders
+            .iter()
+            .find(|(c, _, _)| *c == name)
+            .unwrap_or_else(|| panic!("no contender {name}; `list` lists them"))
+    };
+    let picked: Vec<&Entry> = names.iter().map(|name| find(name)).collect();
+    let base = picked[0].1;
+    assert!(
+        !base.is_empty() && picked.iter().all(|(_, b, _)| *b == base),
+        "paired: the contenders must share one baseline"
+    );
+    // The baseline first, then the contenders.
+    let runs: Vec<&Entry> = std::iter::once(find(base)).chain(picked).collect();
+    let reps = 30_000usize.div_ceil(n);
+    let time = |run: &dyn Fn(usize) -> u64| {
+        let start = Instant::now();
+        let mut total = 0u64;
+        for _ in 0..reps {
+            total = total.wrapping_add(run(n));
+        }
+        black_box(total);
+        start.elapsed().as_secs_f64() * 1e9
+    };
+    // Warm-up: one round, not counted.
+    for (_, _, run) in &runs {
+        time(run);
+    }
+    let children = (reps * n) as f64;
+    let mut per_child = vec![Vec::with_capacity(rounds); runs.len()];
+    let mut ratios = vec![Vec::with_capacity(rounds); runs.len()];
+    for round in 0..rounds {
+        let mut ns = vec![0.0; runs.len()];
+        for k in 0..runs.len() {
+            let i = (round + k) % runs.len();
+            ns[i] = time(&runs[i].2);
+        }
+        for i in 1..runs.len() {
+            per_child[i].push((ns[i] - ns[0]) / children);
+        }
+        for i in 2..runs.len() {
+            ratios[i].push((ns[1] - ns[0]) / (ns[i] - ns[0]));
+        }
+    }
+    let quantile = |v: &mut Vec<f64>, q: usize| {
+        v.sort_by(f64::total_cmp);
+        v[(v.len() - 1) * q / 100]
+    };
+    print!("paired N={n} rounds={rounds} reps={reps}:");
+    for i in 1..runs.len() {
+        print!(" {} {:.1} ns", runs[i].0, quantile(&mut per_child[i], 50));
+        if i > 1 {
+            let median = quantile(&mut ratios[i], 50);
+            let (low, high) = (quantile(&mut ratios[i], 10), quantile(&mut ratios[i], 90));
+            print!(" (ratio {median:.3}, p10 {low:.3}, p90 {high:.3})");
+        }
+        print!(";");
+    }
+    println!();
 }

@@ -20,6 +20,9 @@ type Out<S> = <<S as Stream>::Item as IntoFuture>::Output;
 /// finished ahead of an earlier one.
 pub(crate) const WINDOW: usize = 4;
 
+/// The most entries a limit reserves in a stream's output buffers up front.
+const RESERVE: usize = 256;
+
 /// Concurrency over a stream: runs the futures a stream yields, at most
 /// [`limit`](GatherStream::limit) at a time, and yields their outputs as a
 /// stream, like p-map over an async iterable or `asyncio.as_completed` fed
@@ -297,6 +300,12 @@ where
     fn limit(&mut self, limit: usize, name: &str) {
         self.engine.set_limit(limit, name);
         self.window = limit.saturating_mul(WINDOW);
+        // The buffers' usual sizes, allocated once (bounded, for huge limits:
+        // beyond, they grow as needed).
+        match &mut self.reorder {
+            Some(reorder) => reorder.reserve(self.window.min(RESERVE)),
+            None => self.ready.reserve(limit.min(RESERVE)),
+        }
     }
 
     /// The next completion, in this stream's order.

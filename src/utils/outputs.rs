@@ -98,6 +98,16 @@ impl<T> Reorder<T> {
         }
     }
 
+    /// Makes room for outputs up to `needed - 1` ahead of the head now,
+    /// rather than growing to it output by output (an ordered stream knows
+    /// its window when its limit is set). Before any output is stored.
+    pub(crate) fn reserve(&mut self, needed: usize) {
+        debug_assert_eq!(self.stored, 0, "reserve before storing");
+        if needed > self.ring.len() {
+            self.grow(needed);
+        }
+    }
+
     /// The index of the next output to hand out.
     pub(crate) fn head(&self) -> usize {
         self.head
@@ -164,11 +174,16 @@ mod tests {
     use super::Reorder;
 
     /// Outputs inserted in a scrambled order, some a whole ring ahead of the
-    /// head while the ring has wrapped, come out in input order, each once.
+    /// head while the ring has wrapped, come out in input order, each once:
+    /// from an empty ring, and from one reserved up front.
     #[test]
     fn reorder_hands_out_in_input_order_across_wraps_and_growth() {
-        for n in [1, 7, 8, 9, 40, 300] {
+        for (n, reserve) in [1, 7, 8, 9, 40, 300]
+            .into_iter()
+            .flat_map(|n| [(n, 0), (n, 16)])
+        {
             let mut reorder = Reorder::new();
+            reorder.reserve(reserve);
             let mut out = Vec::new();
             // Blocks of growing size, each in reverse: the head's output
             // always comes last in its block.
@@ -187,9 +202,28 @@ mod tests {
                 next = end;
                 block = block * 3 % 17 + 1;
             }
-            assert_eq!(out, (0..n).map(|i| i * 10).collect::<Vec<_>>(), "n = {n}");
+            assert_eq!(
+                out,
+                (0..n).map(|i| i * 10).collect::<Vec<_>>(),
+                "n = {n}, reserve = {reserve}"
+            );
             assert_eq!(reorder.len(), 0);
         }
+    }
+
+    /// A reserved ring takes outputs up to its size ahead of the head
+    /// without growing.
+    #[test]
+    fn a_reserved_ring_does_not_grow_within_its_size() {
+        let mut reorder = Reorder::new();
+        reorder.reserve(64);
+        assert_eq!(reorder.ring.len(), 64);
+        for index in (0..64).rev() {
+            reorder.insert(index, index);
+        }
+        assert_eq!(reorder.ring.len(), 64);
+        let out: Vec<_> = std::iter::from_fn(|| reorder.pop()).collect();
+        assert_eq!(out, (0..64).collect::<Vec<_>>());
     }
 
     /// Growing keeps every stored output at its index when the stored ones
