@@ -3,7 +3,6 @@
 use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::iter::Peekable;
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -80,8 +79,10 @@ fn ticket() -> usize {
 /// # Panics
 ///
 /// At once, at the call, if `futures` is empty: an empty race could never
-/// finish (`Promise.race([])` stays pending forever). To check, `race` pulls
-/// the first input from the iterator; the rest are pulled on the first poll.
+/// finish (`Promise.race([])` stays pending forever). To check, `race` reads
+/// the iterator's size hint and, only when the hint cannot tell (a lower
+/// bound of 0), pulls the first input; the rest are pulled on the first
+/// poll.
 ///
 /// If a child panics before any child has completed, the panic ends the race:
 /// every other child is dropped first, then the panic resumes in the task
@@ -154,7 +155,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    set: Set<Iter<Peekable<I>>, FirstSink<Out<I>>>,
+    set: Set<Iter<I>, FirstSink<Out<I>>>,
 }
 
 impl<I> Race<I>
@@ -165,14 +166,14 @@ where
     /// `name` is the public function or method, for the panic message.
     #[track_caller]
     pub(crate) fn new(iter: I, name: &str) -> Self {
-        let mut iter = iter.peekable();
-        if iter.peek().is_none() {
+        let mut source = Iter::new(iter);
+        if source.is_empty() {
             panic!(
                 "{name}: no futures to race; an empty race could never finish \
                  (`Promise.race([])` would stay pending forever)"
             );
         }
-        let mut set = Set::new(Iter::new(iter), FirstSink { first: None }, "Race");
+        let mut set = Set::new(source, FirstSink { first: None }, "Race");
         set.engine.set_start(ticket());
         set.engine.keep_wake_order();
         Self { set }

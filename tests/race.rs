@@ -125,27 +125,68 @@ fn an_err_wins_like_an_ok() {
     });
 }
 
-#[test]
-fn race_pulls_one_input_at_the_call_and_the_rest_on_the_first_poll() {
-    matrix(|| async {
-        let pulled = Arc::new(AtomicUsize::new(0));
-        let counter = pulled.clone();
-        let children = (0..50).map(move |i| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            async move {
+/// Children `0..n`, counting every pull; the size hint is exact, or (with
+/// `exact` false) says nothing but an upper bound.
+struct Counted {
+    next: usize,
+    n: usize,
+    exact: bool,
+    pulled: Arc<AtomicUsize>,
+}
+
+impl Iterator for Counted {
+    type Item = BoxFut<usize>;
+    fn next(&mut self) -> Option<BoxFut<usize>> {
+        self.pulled.fetch_add(1, Ordering::SeqCst);
+        let i = self.next;
+        (i < self.n).then(|| {
+            self.next += 1;
+            Box::pin(async move {
                 yield_now().await;
                 i
-            }
-        });
-        let mut r = race(children);
-        assert_eq!(
-            pulled.load(Ordering::SeqCst),
-            1,
-            "one input pulled at the call"
-        );
-        assert!(futures::poll!(&mut r).is_pending());
-        assert_eq!(pulled.load(Ordering::SeqCst), 50);
-        r.await;
+            }) as BoxFut<usize>
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.n - self.next;
+        (if self.exact { left } else { 0 }, Some(left))
+    }
+}
+
+/// At the call, race pulls nothing when the iterator's size hint says it is
+/// not empty, and one input when the hint cannot tell; the rest are pulled
+/// on the first poll. An input that turns out empty panics at the call.
+#[test]
+fn race_pulls_at_most_one_input_at_the_call_and_the_rest_on_the_first_poll() {
+    matrix(|| async {
+        for (exact, at_call) in [(true, 0), (false, 1)] {
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let children = Counted {
+                next: 0,
+                n: 50,
+                exact,
+                pulled: pulled.clone(),
+            };
+            let mut r = race(children);
+            assert_eq!(pulled.load(Ordering::SeqCst), at_call, "exact: {exact}");
+            assert!(futures::poll!(&mut r).is_pending());
+            // Every input, and the `None` that ends the iterator.
+            assert_eq!(pulled.load(Ordering::SeqCst), 51, "exact: {exact}");
+            assert!(r.await < 50);
+        }
+        for exact in [true, false] {
+            let pulled = Arc::new(AtomicUsize::new(0));
+            let empty = Counted {
+                next: 0,
+                n: 0,
+                exact,
+                pulled: pulled.clone(),
+            };
+            let payload = catch_unwind(AssertUnwindSafe(|| race(empty)))
+                .map(drop)
+                .unwrap_err();
+            assert_panic_message(&*payload, "aiokit::race: no futures to race");
+        }
     });
 }
 

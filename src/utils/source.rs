@@ -51,18 +51,61 @@ pub(crate) trait Source {
 }
 
 /// An iterator of futures, numbered from 0.
-pub(crate) struct Iter<I> {
+pub(crate) struct Iter<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
     /// `None` once taken whole by `take_ready`.
     iter: Option<I>,
+    /// Input `next`, when [`peek`](Self::peek) pulled it ahead of time.
+    peeked: Option<<I::Item as IntoFuture>::IntoFuture>,
     next: usize,
 }
 
-impl<I> Iter<I> {
+impl<I> Iter<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
     pub(crate) fn new(iter: I) -> Self {
         Self {
             iter: Some(iter),
+            peeked: None,
             next: 0,
         }
+    }
+
+    /// Whether any input is left: the iterator's size hint when it can
+    /// tell, or else one input pulled ahead of time (and kept as input
+    /// `next`). The iterator itself is not wrapped (as `Peekable` would), so
+    /// `take_ready` keeps collecting a `Vec`'s iterator in place.
+    pub(crate) fn is_empty(&mut self) -> bool {
+        if self.peeked.is_some() {
+            return false;
+        }
+        let Some(iter) = &mut self.iter else {
+            return true;
+        };
+        if iter.size_hint().0 > 0 {
+            return false;
+        }
+        self.peeked = iter.next().map(IntoFuture::into_future);
+        self.peeked.is_none()
+    }
+
+    /// `take_ready` with an input pulled ahead: that one first, then what
+    /// the iterator has, up to `limit` in all.
+    #[cold]
+    fn take_ready_peeked(
+        &mut self,
+        limit: usize,
+    ) -> (Vec<Option<<I::Item as IntoFuture>::IntoFuture>>, bool) {
+        let mut taken = vec![self.peeked.take()];
+        self.next += 1;
+        let (rest, exhausted) = self.take_ready(limit - 1);
+        taken.extend(rest);
+        (taken, exhausted || limit == usize::MAX)
     }
 }
 
@@ -76,6 +119,11 @@ where
 
     #[inline]
     fn poll_input(&mut self, _cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
+        if let Some(fut) = self.peeked.take() {
+            let index = self.next;
+            self.next += 1;
+            return Poll::Ready(Some((index, fut)));
+        }
         let Some(iter) = &mut self.iter else {
             return Poll::Ready(None);
         };
@@ -87,11 +135,19 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint)
+        let (low, high) = self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint);
+        let peeked = usize::from(self.peeked.is_some());
+        (
+            low.saturating_add(peeked),
+            high.and_then(|high| high.checked_add(peeked)),
+        )
     }
 
     #[inline]
     fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
+        if self.peeked.is_some() {
+            return self.take_ready_peeked(limit);
+        }
         let Some(iter) = &mut self.iter else {
             return (Vec::new(), true);
         };
