@@ -475,14 +475,15 @@
 //!   and so sets up no per-child wakers.
 //! - `gather_stream` and `as_completed_stream` with a limit keep that many
 //!   children running, where futures' `buffered` counts finished outputs
-//!   against its limit; per child they take less time than futures' `buffered`
-//!   and `buffer_unordered`, and run more instructions than futures-buffered's
-//!   buffered streams.
+//!   against its limit. Per child they take less time than futures' `buffered`
+//!   and `buffer_unordered`, and than futures-buffered's buffered streams when
+//!   timed in alternating rounds, though they run more instructions than
+//!   futures-buffered's.
 //! - `TaskGroup`, pushed to while it runs, does not allocate per child, where
 //!   `FuturesUnordered` allocates every child; it runs more instructions per
-//!   child, and which of the two takes less time depends on the machine. Both
-//!   cost far less than futures-concurrency's `FutureGroup` once many children
-//!   run at once.
+//!   child but takes less time on the push-while-running benchmark. Both
+//!   cost far less than futures-concurrency's `FutureGroup` once many
+//!   children run at once.
 //! - `paginate` costs about what a hand-written loop does; `.prefetch(1)` overlaps
 //!   fetching the next page with processing this one.
 //! - `to_thread` costs what calling `blocking::unblock` directly does.

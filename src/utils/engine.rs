@@ -481,10 +481,10 @@ impl<S: Source> Running<S> {
         let mut slots = Vec::new();
         let mut exhausted = false;
         if S::ASYNC {
-            // Room for what the loop below may take, within what the source
-            // says it has: one allocation instead of growing push by push.
-            let most = config.limit.min(PULL_BUDGET);
-            slots.reserve_exact(source.size_hint().1.map_or(most, |high| high.min(most)));
+            // Room for what the loop below will take, as far as the source
+            // says it has that many: one allocation instead of growing push
+            // by push, and no room left over to shrink away.
+            slots.reserve_exact(source.size_hint().0.min(config.limit).min(PULL_BUDGET));
             let wake = Arc::new(SourceWake {
                 woken: AtomicBool::new(false),
                 parent: AtomicWaker::new(),
