@@ -134,6 +134,20 @@ struct Counted {
     pulled: Arc<AtomicUsize>,
 }
 
+impl Counted {
+    /// `n` children, and the counter of pulls.
+    fn new(n: usize, exact: bool) -> (Self, Arc<AtomicUsize>) {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counted = Counted {
+            next: 0,
+            n,
+            exact,
+            pulled: pulled.clone(),
+        };
+        (counted, pulled)
+    }
+}
+
 impl Iterator for Counted {
     type Item = BoxFut<usize>;
     fn next(&mut self) -> Option<BoxFut<usize>> {
@@ -160,13 +174,7 @@ impl Iterator for Counted {
 fn race_pulls_at_most_one_input_at_the_call_and_the_rest_on_the_first_poll() {
     matrix(|| async {
         for (exact, at_call) in [(true, 0), (false, 1)] {
-            let pulled = Arc::new(AtomicUsize::new(0));
-            let children = Counted {
-                next: 0,
-                n: 50,
-                exact,
-                pulled: pulled.clone(),
-            };
+            let (children, pulled) = Counted::new(50, exact);
             let mut r = race(children);
             assert_eq!(pulled.load(Ordering::SeqCst), at_call, "exact: {exact}");
             assert!(futures::poll!(&mut r).is_pending());
@@ -175,13 +183,7 @@ fn race_pulls_at_most_one_input_at_the_call_and_the_rest_on_the_first_poll() {
             assert!(r.await < 50);
         }
         for exact in [true, false] {
-            let pulled = Arc::new(AtomicUsize::new(0));
-            let empty = Counted {
-                next: 0,
-                n: 0,
-                exact,
-                pulled: pulled.clone(),
-            };
+            let (empty, _) = Counted::new(0, exact);
             let payload = catch_unwind(AssertUnwindSafe(|| race(empty)))
                 .map(drop)
                 .unwrap_err();
