@@ -300,10 +300,15 @@ where
     fn limit(&mut self, limit: usize, name: &str) {
         self.engine.set_limit(limit, name);
         self.window = limit.saturating_mul(WINDOW);
-        // The buffers' usual sizes, allocated once (bounded, for huge limits:
-        // beyond, they grow as needed).
+        self.reserve_buffers(limit);
+    }
+
+    /// Allocates the output buffer of this stream's order at its usual size
+    /// under `limit` once (bounded, for huge limits: beyond, it grows as
+    /// needed), rather than growing it output by output.
+    fn reserve_buffers(&mut self, limit: usize) {
         match &mut self.reorder {
-            Some(reorder) => reorder.reserve(self.window.min(RESERVE)),
+            Some(reorder) => reorder.reserve(limit.saturating_mul(WINDOW).min(RESERVE)),
             None => self.ready.reserve(limit.min(RESERVE)),
         }
     }
@@ -629,6 +634,10 @@ where
             "aiokit::GatherSettledStream::completion_order: set the order before the first poll"
         );
         self.inner.reorder = None;
+        if self.inner.window != usize::MAX {
+            // Limited before: the completion queue replaces the ring.
+            self.inner.reserve_buffers(self.inner.window / WINDOW);
+        }
         self
     }
 }

@@ -58,7 +58,8 @@ where
 {
     /// `None` once taken whole by `take_ready`.
     iter: Option<I>,
-    /// Input `next`, when [`peek`](Self::peek) pulled it ahead of time.
+    /// Input `next`, when [`is_empty`](Self::is_empty) pulled it ahead of
+    /// time.
     peeked: Option<<I::Item as IntoFuture>::IntoFuture>,
     next: usize,
 }
