@@ -554,6 +554,25 @@ fn a_panic_yields_what_completed_before_it_first() {
     }
 }
 
+/// A group dropped after the outputs that came before a panic, and before
+/// the poll that would resume it, drops the panic with its children.
+#[test]
+fn a_group_dropped_before_its_panic_resumes_drops_the_panic() {
+    let waker = CountingWaker::new();
+    let (live, dropped) = (Live::default(), DropCounter::new());
+    let mut group: Group<u8> = TaskGroup::new();
+    group.push(boxed(async { 0 }));
+    group.push(boxed(async { explode("dropped with the group") }));
+    let (pending, _gate) = gated(&live, &dropped, 2);
+    group.push(pending);
+    assert_eq!(poll_group(&mut group, &waker), Poll::Ready(Some((0, 0))));
+    assert_eq!(dropped.get(), 0);
+    // No panic escapes the drop.
+    drop(group);
+    assert_eq!(dropped.get(), 1);
+    assert_eq!(live.now(), 0);
+}
+
 /// A push between polls into a group with no free slot starts a new chunk
 /// of slots while no waker is at hand; the next poll gives that chunk the
 /// task's waker, so the new child's wake reaches the task.

@@ -786,6 +786,30 @@ fn a_panic_comes_after_the_outputs_ready_before_it() {
     }
 }
 
+/// In input order, a panic does not wait for a running child ahead of it:
+/// the output finished behind that child is dropped with the rest, never
+/// yielded.
+#[test]
+fn a_panic_drops_outputs_held_behind_a_running_child() {
+    let dropped = DropCounter::new();
+    let inputs: Vec<BoxFut<u8>> = vec![
+        Box::pin(pending_guarded(dropped.guard())),
+        Box::pin(async { 1 }),
+        Box::pin(async { explode("2 panicked") }),
+    ];
+    let mut s = stream::iter(inputs).gather_stream().limit(4);
+    // `poll_until_panic` fails if a poll yields output 1 instead.
+    let payload = poll_until_panic(&mut s.next());
+    assert_panic_message(&*payload, "2 panicked");
+    assert_eq!(
+        dropped.get(),
+        1,
+        "the running child dropped before resuming"
+    );
+    let parent = CountingWaker::new();
+    assert_eq!(poll_raw(&mut s, &parent), Poll::Ready(None));
+}
+
 #[test]
 fn a_panic_resumes_under_every_executor() {
     matrix(|| async {
