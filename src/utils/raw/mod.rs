@@ -4,8 +4,9 @@
 //!
 //! - [`pin_slice`]: children stay inline in one boxed slice, pinned where they
 //!   stand, instead of one `Box` per child.
-//! - [`wake_set`]: the per-child wakers are entries of one shared allocation,
-//!   handed out as raw wakers, instead of one `Arc` per child.
+//! - [`wake_set`]: the per-child wakers are entries of one shared allocation
+//!   (which also holds the set's ready queue), handed out as raw wakers and
+//!   counted by hand, instead of one `Arc` per child.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment, and `.ci/run` runs the
 //! tests of this module (and of the engine built on it) under Miri with

@@ -1,16 +1,23 @@
 //! Per-slot wakers that record *which* child woke, one allocation per
 //! segment of slots.
 //!
-//! The set owns one `Arc<[Entry]>` per segment, one entry per slot. The waker
-//! for a slot is a raw waker whose data pointer is its entry; cloning it
-//! increments the reference count of the segment's `Arc<[Entry]>` and
-//! dropping it decrements that count, so N wakers cost one allocation instead
-//! of N `Arc`s. (A safe `std::task::Wake` waker needs an `Arc` of its own per
-//! child, which the gather benchmark shows to be the largest cost when many
-//! children wait.) A set grows by segments ([`WakeSet::add_segment`]): the
-//! wakers already handed out keep pointing at their own segment, and every
-//! segment shares the one queue and parent waker, so finding the woken slots
-//! costs the same however many segments there are.
+//! A segment is one allocation: a header (a reference count, the segment's
+//! number and length, and where the set's shared state is) followed by one
+//! small entry per slot; the first segment's allocation also holds the
+//! shared state (the ready queue and the parent's waker). The waker for a
+//! slot is a raw waker whose data pointer is its entry; cloning it
+//! increments its segment's count and dropping it decrements that count, so
+//! N wakers cost one allocation instead of N `Arc`s, and a set of one
+//! segment costs one allocation in all. (A safe `std::task::Wake` waker
+//! needs an `Arc` of its own per child, which the gather benchmark shows to
+//! be the largest cost when many children wait; an `Arc<[Entry]>` beside an
+//! `Arc` of the shared state costs two allocations per set and a pointer in
+//! every entry, which the race and try_gather benchmarks show.) A set grows
+//! by segments ([`WakeSet::add_segment`]): the wakers already handed out
+//! keep pointing at their own segment, every later segment holds a count of
+//! the first (where the shared state is), and every segment shares the one
+//! queue and parent waker, so finding the woken slots costs the same however
+//! many segments there are.
 //!
 //! Waking a slot queues it on the shared ready queue (a bit in one atomic
 //! word for sets of one segment of up to 64 slots, a (segment, slot) pair
@@ -37,15 +44,18 @@
 //! them). The loom models at the end of this file check exactly this,
 //! together with "each slot is queued at most once between two polls of it".
 
+use std::alloc::{self, Layout};
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::ops::Deref;
-use std::ptr;
+use std::ptr::{self, NonNull};
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::utils::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, ParentWaker};
+use crate::utils::sync::{
+    AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, ParentWaker, fence,
+};
 
 /// Sets of up to this many slots keep their ready queue in one `AtomicU64`.
 const MASK_BITS: usize = 64;
@@ -124,65 +134,24 @@ impl Shared {
             }
         }
     }
-}
 
-/// The entries of `segment`, from a set's `first` and `more`.
-#[inline(always)]
-fn segment_of<'a>(
-    first: &'a Arc<[Entry]>,
-    more: &'a [Arc<[Entry]>],
-    segment: usize,
-) -> &'a Arc<[Entry]> {
-    if segment == 0 {
-        first
-    } else {
-        &more[segment - 1]
-    }
-}
-
-fn lock(listed: &Mutex<Listed>) -> MutexGuard<'_, Listed> {
-    listed.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One slot's waker state. Entries live in an `Arc<[Entry]>`; a raw waker
-/// points at its entry.
-struct Entry {
-    /// The shared state, held by entry 0 only (the others reach it through
-    /// entry 0, see `wake_by_ref`), so building N entries touches no
-    /// reference count N times.
-    shared: Option<Arc<Shared>>,
-    /// This entry's position in the slice, and the slice's length: enough to
-    /// rebuild the slice pointer from an entry pointer.
-    /// (`u32`, so that an entry takes 24 bytes: a set's length is checked
-    /// when it is built.)
-    index: u32,
-    len: u32,
-    /// The segment (the slice) this entry belongs to.
-    segment: u32,
-    /// In the queue, or about to be polled (`Queue::Locked` only).
-    queued: AtomicBool,
-}
-
-impl Entry {
-    /// Queues this entry's slot on `shared`, the state of its set.
-    fn wake(&self, shared: &Shared) {
-        match &shared.queue {
+    /// Queues slot `index` of `segment`, whose entry is `entry`.
+    fn wake(&self, segment: u32, index: u32, entry: &Entry) {
+        match &self.queue {
             Queue::Mask { mask, parent } => {
                 // The parent takes the whole mask when it runs, so it needs
                 // a wake only when the mask stops being empty.
-                if mask.fetch_or(1 << self.index, Ordering::AcqRel) == 0 {
+                if mask.fetch_or(1 << index, Ordering::AcqRel) == 0 {
                     parent.wake();
                 }
             }
             Queue::Locked { listed, nonempty } => {
-                if self.queued.swap(true, Ordering::AcqRel) {
+                if entry.queued.swap(true, Ordering::AcqRel) {
                     return;
                 }
                 let parent = {
                     let mut listed = lock(listed);
-                    listed
-                        .slots
-                        .push((self.segment as usize, self.index as usize));
+                    listed.slots.push((segment as usize, index as usize));
                     // The parent drains the whole queue when it runs, so it
                     // needs a wake only when the queue stops being empty.
                     if listed.slots.len() > 1 {
@@ -201,55 +170,308 @@ impl Entry {
     }
 }
 
-/// The `*const [Entry]` of the allocation that `entry` points into.
+fn lock(listed: &Mutex<Listed>) -> MutexGuard<'_, Listed> {
+    listed.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One slot's waker state: an entry of its segment's allocation, which a
+/// raw waker points at.
+struct Entry {
+    /// This entry's position in its segment: enough to step back to the
+    /// segment's header from an entry pointer.
+    /// (`u32`, so that an entry takes 8 bytes: a set's length is checked
+    /// when it is built.)
+    index: u32,
+    /// In the queue, or about to be polled (`Queue::Locked` only).
+    queued: AtomicBool,
+}
+
+/// The start of a segment's allocation, followed by its entries (and, in the
+/// first segment, by the set's [`Shared`] state after them).
+struct Header {
+    /// Owned references to the allocation: one for the set while it lives,
+    /// one for each owned waker of a slot of this segment and, in the first
+    /// segment, one for each later segment.
+    refs: AtomicUsize,
+    /// The set's shared state, in the first segment's allocation.
+    shared: NonNull<Shared>,
+    /// The first segment's header, in a later segment (which holds one of
+    /// its references); `None` in the first.
+    root: Option<NonNull<Header>>,
+    /// The number of entries.
+    len: u32,
+    /// This segment's number in its set.
+    segment: u32,
+}
+
+/// Where the entries start in a segment's allocation (the same for every
+/// length).
+#[inline(always)]
+fn entries_offset() -> usize {
+    Layout::new::<Header>()
+        .extend(Layout::new::<Entry>())
+        .expect("a small layout")
+        .1
+}
+
+/// The layout of a segment of `len` entries, with the set's shared state
+/// after them (`with_shared`, the first segment), and that state's offset.
+fn segment_layout(len: usize, with_shared: bool) -> (Layout, usize) {
+    let entries = Layout::array::<Entry>(len).expect("aiokit: too many children in one set");
+    let (layout, _) = Layout::new::<Header>()
+        .extend(entries)
+        .expect("aiokit: too many children in one set");
+    let (layout, shared) = if with_shared {
+        layout
+            .extend(Layout::new::<Shared>())
+            .expect("aiokit: too many children in one set")
+    } else {
+        (layout, 0)
+    };
+    (layout.pad_to_align(), shared)
+}
+
+/// The header of the segment that `entry` belongs to.
 ///
 /// # Safety
 ///
-/// `entry` must point at an element of a live `Arc<[Entry]>`, with provenance
-/// over the whole slice (it was derived from the slice's pointer).
-unsafe fn slice_of(entry: *const Entry) -> *const [Entry] {
+/// `entry` must point at an entry of a live segment, derived from the
+/// segment's allocation pointer (so with provenance over all of it).
+#[inline(always)]
+unsafe fn header_of(entry: *const Entry) -> *const Header {
     // SAFETY: the caller guarantees `entry` points at a live entry.
-    let (index, len) = unsafe { ((*entry).index as usize, (*entry).len as usize) };
-    // SAFETY: `entry` is element `index` of its slice, so stepping back
-    // `index` elements stays inside the same allocation.
-    let first = unsafe { entry.sub(index) };
-    ptr::slice_from_raw_parts(first, len)
+    let index = unsafe { (*entry).index as usize };
+    // SAFETY: `entry` is entry `index` of its segment, which starts
+    // `entries_offset()` bytes after the header in the same allocation, so
+    // stepping back stays inside it.
+    unsafe {
+        entry
+            .sub(index)
+            .cast::<u8>()
+            .sub(entries_offset())
+            .cast::<Header>()
+    }
+}
+
+/// Gives back one reference to a segment's allocation, and frees it with the
+/// last one (and then gives back its reference to the first segment).
+///
+/// # Safety
+///
+/// `header` must point at the header of a live segment, and the caller must
+/// own one of its references, which it may not use again.
+#[inline(always)]
+unsafe fn release(header: *const Header) {
+    // SAFETY: the caller owns a reference, so the header is alive until the
+    // count is given back.
+    let refs = unsafe { &(*header).refs };
+    // Release, then the acquire fence in `free` on the last: every use of
+    // the allocation through another reference happens before it is freed
+    // (as `Arc` does).
+    if refs.fetch_sub(1, Ordering::Release) == 1 {
+        // SAFETY: that was the last reference.
+        unsafe { free(header) };
+    }
+}
+
+/// Frees a segment's allocation, and gives back its reference to the first
+/// segment.
+///
+/// # Safety
+///
+/// `header` must point at the header of a live segment whose last reference
+/// the caller just gave back.
+#[cold]
+#[inline(never)]
+unsafe fn free(header: *const Header) {
+    fence(Ordering::Acquire);
+    // SAFETY: nothing else can reach the allocation any more.
+    let (len, root, shared) = unsafe {
+        let h = &*header;
+        (h.len as usize, h.root, h.shared)
+    };
+    let with_shared = root.is_none();
+    let (layout, _) = segment_layout(len, with_shared);
+    let base = header.cast_mut().cast::<u8>();
+    // SAFETY: the header, entries and (in the first segment) shared state
+    // were written by `Segment::new` and are dropped once, here; the
+    // allocation was made by `alloc::alloc` with this very layout (the same
+    // length, and a shared state exactly when there is no root).
+    unsafe {
+        if with_shared {
+            ptr::drop_in_place(shared.as_ptr());
+        }
+        let entries = base.add(entries_offset()).cast::<Entry>();
+        ptr::drop_in_place(ptr::slice_from_raw_parts_mut(entries, len));
+        ptr::drop_in_place(header.cast_mut());
+        alloc::dealloc(base, layout);
+    }
+    if let Some(root) = root {
+        // SAFETY: a later segment holds one reference to the first, given
+        // back here, once, as its allocation goes.
+        unsafe { release(root.as_ptr()) };
+    }
+}
+
+/// The set's own reference to one segment.
+struct Segment(NonNull<Header>);
+
+// SAFETY: a segment's allocation holds atomics, a `Shared` (locks, atomics
+// and wakers, all `Send + Sync`) and plain integers; its references are
+// counted with atomics, as an `Arc`'s are, so it may be used and given back
+// from any thread.
+unsafe impl Send for Segment {}
+// SAFETY: as above: `&Segment` only reads through shared references to
+// thread-safe state.
+unsafe impl Sync for Segment {}
+
+impl Segment {
+    /// A segment of `len` slots, numbered `segment`: the first of its set
+    /// (with the set's `queue`), or a later one sharing `root`'s state.
+    fn new(len: usize, segment: usize, first: Result<Queue, &Segment>) -> Self {
+        let (Ok(segment), Ok(len32)) = (u32::try_from(segment), u32::try_from(len)) else {
+            panic!("aiokit: more than 2^32 children in one set");
+        };
+        let (layout, shared_at) = segment_layout(len, first.is_ok());
+        // SAFETY: the layout has a non-zero size (it holds a header).
+        let base = unsafe { alloc::alloc(layout) };
+        let Some(base) = NonNull::new(base) else {
+            alloc::handle_alloc_error(layout)
+        };
+        let header = base.cast::<Header>();
+        let (shared, root) = match first {
+            Ok(queue) => {
+                // SAFETY: `shared_at` is the offset `segment_layout` gave for
+                // the shared state in this allocation.
+                let shared = unsafe { base.add(shared_at).cast::<Shared>() };
+                // SAFETY: in bounds and aligned (from the layout), not yet
+                // written.
+                unsafe { shared.as_ptr().write(Shared { queue }) };
+                (shared, None)
+            }
+            Err(root) => {
+                // The root's shared state lives as long as this reference.
+                root.header().refs.fetch_add(1, Ordering::Relaxed);
+                (root.header().shared, Some(root.0))
+            }
+        };
+        // SAFETY: the header and the `len` entries after it are in bounds
+        // and aligned (from the layout) and not yet written.
+        unsafe {
+            header.as_ptr().write(Header {
+                refs: AtomicUsize::new(1),
+                shared,
+                root,
+                len: len32,
+                segment,
+            });
+            let entries = base.add(entries_offset()).cast::<Entry>();
+            for index in 0..len32 {
+                entries.add(index as usize).as_ptr().write(Entry {
+                    index,
+                    queued: AtomicBool::new(false),
+                });
+            }
+        }
+        Segment(header)
+    }
+
+    #[inline(always)]
+    fn header(&self) -> &Header {
+        // SAFETY: the set's reference keeps the allocation alive while `self`
+        // lives.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The entry of `slot`, as a pointer with provenance over the whole
+    /// allocation (a waker's data pointer).
+    #[inline(always)]
+    fn entry_ptr(&self, slot: usize) -> *const Entry {
+        assert!(
+            slot < self.header().len as usize,
+            "WakeSet::waker: no slot {slot}"
+        );
+        // SAFETY: entry `slot` is in bounds of the allocation (checked above).
+        unsafe {
+            self.0
+                .cast::<u8>()
+                .add(entries_offset())
+                .cast::<Entry>()
+                .add(slot)
+                .as_ptr()
+        }
+    }
+
+    /// The entry of `slot`.
+    #[inline(always)]
+    fn entry(&self, slot: usize) -> &Entry {
+        // SAFETY: `entry_ptr` checked the slot; the entry lives as long as
+        // the set's reference, and entries are only ever shared by reference.
+        unsafe { &*self.entry_ptr(slot) }
+    }
+
+    /// The set's shared state.
+    #[inline(always)]
+    fn shared(&self) -> &Shared {
+        // SAFETY: the shared state lives in the first segment, which the
+        // set holds (and every later segment holds a reference to).
+        unsafe { self.header().shared.as_ref() }
+    }
+
+    #[cfg(all(test, aiokit_loom))]
+    fn len(&self) -> usize {
+        self.header().len as usize
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // SAFETY: the set's own reference, given back once.
+        unsafe { release(self.0.as_ptr()) };
+    }
 }
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
 
 /// The raw waker vtable functions. Each receives a data pointer made by
 /// [`WakeSet::waker`] or by `clone`: a pointer to an entry of a live
-/// `Arc<[Entry]>`, derived from the slice's own pointer, and (for owned
-/// wakers) backed by one strong count of that `Arc`.
+/// segment, derived from the segment's allocation pointer, and (for owned
+/// wakers) backed by one reference to that segment.
 unsafe fn clone(data: *const ()) -> RawWaker {
-    // SAFETY: `data` points at a live entry (see above), so its slice is
-    // alive and the count may be incremented; the new waker owns that count.
-    unsafe { Arc::increment_strong_count(slice_of(data.cast())) };
+    // SAFETY: `data` points at a live entry (see above), so its segment is
+    // alive and its count may be incremented; the new waker owns that count.
+    let refs = unsafe { &(*header_of(data.cast())).refs };
+    // Relaxed, as `Arc::clone`: a new reference is made from an existing one.
+    if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        // Only reachable by leaking wakers by the billion; as `Arc` does.
+        std::process::abort();
+    }
     RawWaker::new(data, &VTABLE)
 }
 
 unsafe fn wake(data: *const ()) {
     // SAFETY: an owned waker's data points at a live entry.
     unsafe { wake_by_ref(data) };
-    // SAFETY: `wake` consumes the waker, so its strong count is released.
+    // SAFETY: `wake` consumes the waker, so its reference is given back.
     unsafe { drop(data) };
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
     let entry = data.cast::<Entry>();
-    // SAFETY: `entry` points at a live entry of a live slice, derived from the
-    // slice's pointer, so it and the slice's first entry (`index` elements
-    // back) may be borrowed; entries are only ever shared by reference.
-    let (entry, first) = unsafe { (&*entry, &*entry.sub((*entry).index as usize)) };
-    let shared = first.shared.as_deref().expect("entry 0 holds the queue");
-    entry.wake(shared);
+    // SAFETY: `entry` points at a live entry of a live segment, derived from
+    // the allocation's pointer, so it and its header may be borrowed, and
+    // the header's shared state (in the first segment, which outlives every
+    // segment) too; they are only ever shared by reference.
+    let (entry, header) = unsafe { (&*entry, &*header_of(entry)) };
+    // SAFETY: as above.
+    let shared = unsafe { header.shared.as_ref() };
+    shared.wake(header.segment, entry.index, entry);
 }
 
 unsafe fn drop(data: *const ()) {
-    // SAFETY: an owned waker holds one strong count of the slice's `Arc`
-    // (taken by `clone`); dropping the waker gives it back.
-    unsafe { Arc::decrement_strong_count(slice_of(data.cast())) };
+    // SAFETY: an owned waker holds one reference to its segment; dropping
+    // the waker gives it back.
+    unsafe { release(header_of(data.cast())) };
 }
 
 /// A waker borrowed from a [`WakeSet`], valid while the set is borrowed.
@@ -269,13 +491,12 @@ impl Deref for SlotWaker<'_> {
 /// The ready queue and the slot wakers of one or more segments of slots, all
 /// sharing one queue and one parent waker.
 pub(crate) struct WakeSet {
-    /// The entries of segment 0, and of the others (segment `s` at `s - 1`):
-    /// a set of one segment allocates no vector of segments.
-    first: Arc<[Entry]>,
-    more: Vec<Arc<[Entry]>>,
-    shared: Arc<Shared>,
-    /// The parent waker last stored in `shared`, to skip the lock when the
-    /// parent is polled with the same one.
+    /// Segment 0 (which holds the shared state), and the others (segment `s`
+    /// at `s - 1`): a set of one segment allocates no vector of segments.
+    first: Segment,
+    more: Vec<Segment>,
+    /// The parent waker last stored in the shared state, to skip the lock
+    /// when the parent is polled with the same one.
     parent: Option<Waker>,
     /// The batch being worked through, in the queue's mode.
     batch: Batch,
@@ -316,37 +537,28 @@ impl WakeSet {
             };
             (queue, batch)
         };
-        let shared = Arc::new(Shared { queue });
-        let first = Self::entries(&shared, 0, len);
         Self {
-            first,
+            first: Segment::new(len, 0, Ok(queue)),
             more: Vec::new(),
-            shared,
             parent: None,
             batch,
         }
     }
 
-    /// The entries of a new segment.
-    fn entries(shared: &Arc<Shared>, segment: usize, len: usize) -> Arc<[Entry]> {
-        let (Ok(segment), Ok(len)) = (u32::try_from(segment), u32::try_from(len)) else {
-            panic!("aiokit: more than 2^32 children in one set");
-        };
-        (0..len)
-            .map(|index| Entry {
-                shared: (index == 0).then(|| shared.clone()),
-                index,
-                len,
-                segment,
-                queued: AtomicBool::new(false),
-            })
-            .collect()
+    #[inline(always)]
+    fn shared(&self) -> &Shared {
+        self.first.shared()
     }
 
-    /// The entries of `segment`.
+    /// The entry of `slot` in `segment`.
     #[inline(always)]
-    fn segment(&self, segment: usize) -> &Arc<[Entry]> {
-        segment_of(&self.first, &self.more, segment)
+    fn entry(&self, (segment, slot): SlotId) -> &Entry {
+        let segment = if segment == 0 {
+            &self.first
+        } else {
+            &self.more[segment - 1]
+        };
+        segment.entry(slot)
     }
 
     /// Adds a segment of `len` slots, sharing the set's queue and parent
@@ -354,11 +566,11 @@ impl WakeSet {
     /// order they were added).
     pub(crate) fn add_segment(&mut self, len: usize) -> usize {
         assert!(
-            matches!(self.shared.queue, Queue::Locked { .. }),
+            matches!(self.shared().queue, Queue::Locked { .. }),
             "WakeSet::add_segment: a bit-mask set has one segment"
         );
         let segment = self.more.len() + 1;
-        self.more.push(Self::entries(&self.shared, segment, len));
+        self.more.push(Segment::new(len, segment, Err(&self.first)));
         segment
     }
 
@@ -371,14 +583,14 @@ impl WakeSet {
         let empty = match &self.batch {
             Batch::Bits(bits) => {
                 *bits == 0
-                    && match &self.shared.queue {
+                    && match &self.shared().queue {
                         Queue::Mask { mask, .. } => mask.load(Ordering::Relaxed) == 0,
                         Queue::Locked { .. } => {
                             unreachable!("the batch and the queue are built in the same mode")
                         }
                     }
             }
-            Batch::List { slots, cursor } => *cursor == slots.len() && !self.shared.listed(),
+            Batch::List { slots, cursor } => *cursor == slots.len() && !self.shared().listed(),
         };
         empty && self.parent.as_ref().is_some_and(|w| w.will_wake(waker))
     }
@@ -396,28 +608,26 @@ impl WakeSet {
     #[cold]
     fn store_parent(&mut self, waker: &Waker) {
         self.parent = Some(waker.clone());
-        match &self.shared.queue {
+        match &self.shared().queue {
             Queue::Mask { parent, .. } => parent.register(waker),
             Queue::Locked { listed, .. } => {
                 let old = lock(listed).parent.replace(waker.clone());
                 // Dropped outside the lock.
-                std::mem::drop(old);
+                mem::drop(old);
             }
         }
     }
 
     /// Schedules `slot` to be polled, as if its waker had fired.
     #[inline(always)]
-    pub(crate) fn schedule(&mut self, (segment, slot): SlotId) {
-        match &mut self.batch {
-            Batch::Bits(bits) => *bits |= 1 << slot,
-            Batch::List { slots, .. } => {
-                if !segment_of(&self.first, &self.more, segment)[slot]
-                    .queued
-                    .swap(true, Ordering::AcqRel)
-                {
-                    slots.push((segment, slot));
-                }
+    pub(crate) fn schedule(&mut self, id: SlotId) {
+        if let Batch::Bits(bits) = &mut self.batch {
+            *bits |= 1 << id.1;
+            return;
+        }
+        if !self.entry(id).queued.swap(true, Ordering::AcqRel) {
+            if let Batch::List { slots, .. } = &mut self.batch {
+                slots.push(id);
             }
         }
     }
@@ -434,7 +644,7 @@ impl WakeSet {
         match &mut self.batch {
             Batch::Bits(bits) => {
                 if *bits == 0 {
-                    *bits = self.shared.take_mask();
+                    *bits = self.first.shared().take_mask();
                     if *bits == 0 {
                         return None;
                     }
@@ -444,16 +654,14 @@ impl WakeSet {
                 Some((0, slot))
             }
             Batch::List { slots, cursor } => {
-                if let Some(&(segment, slot)) = slots.get(*cursor) {
+                if let Some(&id) = slots.get(*cursor) {
                     *cursor += 1;
                     // Acquire pairs with the waker's release: what the waker
                     // saw before waking is visible to the poll that follows.
-                    segment_of(&self.first, &self.more, segment)[slot]
-                        .queued
-                        .swap(false, Ordering::AcqRel);
-                    return Some((segment, slot));
+                    self.entry(id).queued.swap(false, Ordering::AcqRel);
+                    return Some(id);
                 }
-                if !self.shared.listed() {
+                if !self.shared().listed() {
                     return None;
                 }
                 self.next_listed()
@@ -465,7 +673,7 @@ impl WakeSet {
     /// takes the next batch from the queue.
     #[cold]
     fn next_listed(&mut self) -> Option<SlotId> {
-        match (&mut self.batch, &self.shared.queue) {
+        let id = match (&mut self.batch, &self.first.shared().queue) {
             (Batch::List { slots, cursor }, Queue::Locked { listed, nonempty }) => {
                 if *cursor == slots.len() {
                     slots.clear();
@@ -476,44 +684,43 @@ impl WakeSet {
                         nonempty.store(false, Ordering::Relaxed);
                     }
                 }
-                let (segment, slot) = *slots.get(*cursor)?;
+                let id = *slots.get(*cursor)?;
                 *cursor += 1;
-                // Acquire pairs with the waker's release: what the waker saw
-                // before waking is visible to the poll that follows.
-                segment_of(&self.first, &self.more, segment)[slot]
-                    .queued
-                    .swap(false, Ordering::AcqRel);
-                Some((segment, slot))
+                id
             }
             _ => unreachable!("the batch and the queue are built in the same mode"),
-        }
+        };
+        // Acquire pairs with the waker's release: what the waker saw before
+        // waking is visible to the poll that follows.
+        self.entry(id).queued.swap(false, Ordering::AcqRel);
+        Some(id)
     }
 
     /// Whether `slot` was woken again since `next` returned it (a self-wake,
     /// when asked right after polling it).
     #[inline(always)]
-    pub(crate) fn is_queued(&self, (segment, slot): SlotId) -> bool {
-        match &self.shared.queue {
-            Queue::Mask { mask, .. } => mask.load(Ordering::Acquire) & (1 << slot) != 0,
-            Queue::Locked { .. } => self.segment(segment)[slot].queued.load(Ordering::Acquire),
+    pub(crate) fn is_queued(&self, id: SlotId) -> bool {
+        match &self.shared().queue {
+            Queue::Mask { mask, .. } => mask.load(Ordering::Acquire) & (1 << id.1) != 0,
+            Queue::Locked { .. } => self.entry(id).queued.load(Ordering::Acquire),
         }
     }
 
     /// The waker to poll `slot` with.
     #[inline(always)]
     pub(crate) fn waker(&self, (segment, slot): SlotId) -> SlotWaker<'_> {
-        let entries = self.segment(segment);
-        assert!(slot < entries.len(), "WakeSet::waker: no slot {slot}");
-        // Derived from the slice's own pointer, so it may be stepped back to
-        // the slice's start in `slice_of`.
-        let entry = Arc::as_ptr(entries).cast::<Entry>().wrapping_add(slot);
-        let raw = RawWaker::new(entry.cast(), &VTABLE);
-        // SAFETY: the data pointer points at entry `slot` of the segment's
-        // slice, which outlives the returned borrow (the set holds the slice),
-        // and the vtable functions uphold the `RawWaker` contract for such
-        // pointers. The waker is borrowed, not owned (`ManuallyDrop`): it
-        // takes no strong count and gives none back; clones made from it take
-        // their own.
+        let segment = if segment == 0 {
+            &self.first
+        } else {
+            &self.more[segment - 1]
+        };
+        let raw = RawWaker::new(segment.entry_ptr(slot).cast(), &VTABLE);
+        // SAFETY: the data pointer points at entry `slot` of the segment,
+        // derived from its allocation pointer, and the segment outlives the
+        // returned borrow (the set holds a reference to it); the vtable
+        // functions uphold the `RawWaker` contract for such pointers. The
+        // waker is borrowed, not owned (`ManuallyDrop`): it takes no
+        // reference and gives none back; clones made from it take their own.
         let waker = unsafe { Waker::from_raw(raw) };
         SlotWaker {
             waker: ManuallyDrop::new(waker),
@@ -525,6 +732,7 @@ impl WakeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::thread;
 
     /// A small set (bit mask) and a large one (vector queue).
@@ -646,6 +854,30 @@ mod tests {
     }
 
     #[test]
+    fn the_last_reference_frees_the_segments_from_any_thread() {
+        for len in SIZES {
+            let count = Arc::new(Count(Default::default()));
+            let parent = Waker::from(count.clone());
+            let mut set = WakeSet::new(len, true);
+            set.add_segment(3);
+            set.register(&parent);
+            // Clones of both segments outlive the set in other threads; the
+            // later segment's keeps the first (and the queue) alive.
+            let wakers = [set.waker((1, 2)).clone(), set.waker((0, 0)).clone()];
+            std::mem::drop(set);
+            let handles: Vec<_> = wakers
+                .into_iter()
+                .map(|w| thread::spawn(move || w.wake()))
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            // One batch, one parent wake.
+            assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        }
+    }
+
+    #[test]
     fn wakes_from_other_threads() {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
@@ -695,7 +927,7 @@ mod loom_models {
 
     /// Asserts the locked queue holds no slot twice.
     fn assert_no_duplicates(set: &WakeSet) {
-        if let Queue::Locked { listed, .. } = &set.shared.queue {
+        if let Queue::Locked { listed, .. } = &set.shared().queue {
             let listed = lock(listed);
             let slots = &listed.slots;
             let mut sorted = slots.clone();
@@ -755,6 +987,20 @@ mod loom_models {
     #[test]
     fn loom_locked_wakes_race_the_parent_poll() {
         wakes_race_the_parent_poll(true);
+    }
+
+    /// The set and a waker of a later segment go in two threads at once:
+    /// whichever is last frees the segment, then the first one.
+    #[test]
+    fn loom_the_last_reference_frees_once() {
+        model(|| {
+            let mut set = WakeSet::new(1, true);
+            set.add_segment(1);
+            let w = set.waker((1, 0)).clone();
+            let t = thread::spawn(move || w.wake());
+            mem::drop(set);
+            t.join().unwrap();
+        });
     }
 
     #[test]
