@@ -747,6 +747,24 @@ mod tests {
         }
     }
 
+    /// A parent waker, and the count of its wakes.
+    fn counted_parent() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(Default::default()));
+        (count.clone(), Waker::from(count))
+    }
+
+    /// Each waker woken (and dropped) on a thread of its own; returns once
+    /// all are done.
+    fn wake_on_threads(wakers: impl IntoIterator<Item = Waker>) {
+        let handles: Vec<_> = wakers
+            .into_iter()
+            .map(|w| thread::spawn(move || w.wake()))
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+
     #[test]
     fn wakes_queue_each_slot_once() {
         for len in SIZES {
@@ -790,8 +808,7 @@ mod tests {
 
     #[test]
     fn segments_share_one_queue_and_one_parent_wake() {
-        let count = Arc::new(Count(Default::default()));
-        let parent = Waker::from(count.clone());
+        let (count, parent) = counted_parent();
         let mut set = WakeSet::new(2, true);
         assert_eq!(set.add_segment(3), 1);
         assert_eq!(set.add_segment(1), 2);
@@ -836,8 +853,7 @@ mod tests {
     #[test]
     fn the_parent_is_woken_once_per_batch() {
         for len in SIZES {
-            let count = Arc::new(Count(Default::default()));
-            let parent = Waker::from(count.clone());
+            let (count, parent) = counted_parent();
             let mut set = WakeSet::new(len, false);
             set.register(&parent);
             let wakers: Vec<Waker> = (0..3).map(|i| set.waker((0, i)).clone()).collect();
@@ -856,8 +872,7 @@ mod tests {
     #[test]
     fn the_last_reference_frees_the_segments_from_any_thread() {
         for len in SIZES {
-            let count = Arc::new(Count(Default::default()));
-            let parent = Waker::from(count.clone());
+            let (count, parent) = counted_parent();
             let mut set = WakeSet::new(len, true);
             set.add_segment(3);
             set.register(&parent);
@@ -865,13 +880,7 @@ mod tests {
             // later segment's keeps the first (and the queue) alive.
             let wakers = [set.waker((1, 2)).clone(), set.waker((0, 0)).clone()];
             std::mem::drop(set);
-            let handles: Vec<_> = wakers
-                .into_iter()
-                .map(|w| thread::spawn(move || w.wake()))
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
+            wake_on_threads(wakers);
             // One batch, one parent wake.
             assert_eq!(count.0.load(Ordering::SeqCst), 1);
         }
@@ -882,13 +891,7 @@ mod tests {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
             let wakers: Vec<Waker> = (0..8).map(|i| set.waker((0, i)).clone()).collect();
-            let handles: Vec<_> = wakers
-                .into_iter()
-                .map(|w| thread::spawn(move || w.wake()))
-                .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
+            wake_on_threads(wakers);
             let mut seen: Vec<usize> =
                 std::iter::from_fn(|| set.next().map(|(_, slot)| slot)).collect();
             seen.sort();
