@@ -4,12 +4,12 @@
 //! models explore the very code the crate runs.
 
 #[cfg(not(all(test, aiokit_loom)))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 #[cfg(not(all(test, aiokit_loom)))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
 #[cfg(all(test, aiokit_loom))]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 #[cfg(all(test, aiokit_loom))]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
