@@ -133,8 +133,9 @@ impl Shared {
         }
     }
 
-    /// Queues slot `index` of `segment`, whose entry is `entry`.
-    fn wake(&self, segment: u32, index: u32, entry: &Entry) {
+    /// Queues the slot of `entry`, in `segment`.
+    fn wake(&self, segment: u32, entry: &Entry) {
+        let index = entry.index;
         match &self.queue {
             Queue::Mask { mask, parent } => {
                 // The parent takes the whole mask when it runs, so it needs
@@ -216,9 +217,10 @@ fn entries_offset() -> usize {
 /// after them (`with_shared`, the first segment), and that state's offset.
 fn segment_layout(len: usize, with_shared: bool) -> (Layout, usize) {
     let entries = Layout::array::<Entry>(len).expect("aiokit: too many children in one set");
-    let (layout, _) = Layout::new::<Header>()
+    let (layout, at) = Layout::new::<Header>()
         .extend(entries)
         .expect("aiokit: too many children in one set");
+    debug_assert_eq!(at, entries_offset(), "entries start at one offset");
     let (layout, shared) = if with_shared {
         layout
             .extend(Layout::new::<Shared>())
@@ -466,7 +468,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     let (entry, header) = unsafe { (&*entry, &*header_of(entry)) };
     // SAFETY: as above.
     let shared = unsafe { header.shared.as_ref() };
-    shared.wake(header.segment, entry.index, entry);
+    shared.wake(header.segment, entry);
 }
 
 unsafe fn drop(data: *const ()) {
@@ -551,15 +553,20 @@ impl WakeSet {
         self.first.shared()
     }
 
-    /// The entry of `slot` in `segment`.
+    /// Segment `segment`.
     #[inline(always)]
-    fn entry(&self, (segment, slot): SlotId) -> &Entry {
-        let segment = if segment == 0 {
+    fn segment(&self, segment: usize) -> &Segment {
+        if segment == 0 {
             &self.first
         } else {
             &self.more[segment - 1]
-        };
-        segment.entry(slot)
+        }
+    }
+
+    /// The entry of `slot` in `segment`.
+    #[inline(always)]
+    fn entry(&self, (segment, slot): SlotId) -> &Entry {
+        self.segment(segment).entry(slot)
     }
 
     /// Adds a segment of `len` slots, sharing the set's queue and parent
@@ -710,12 +717,7 @@ impl WakeSet {
     /// The waker to poll `slot` with.
     #[inline(always)]
     pub(crate) fn waker(&self, (segment, slot): SlotId) -> SlotWaker<'_> {
-        let segment = if segment == 0 {
-            &self.first
-        } else {
-            &self.more[segment - 1]
-        };
-        let raw = RawWaker::new(segment.entry_ptr(slot).cast(), &VTABLE);
+        let raw = RawWaker::new(self.segment(segment).entry_ptr(slot).cast(), &VTABLE);
         // SAFETY: the data pointer points at entry `slot` of the segment,
         // derived from its allocation pointer, and the segment outlives the
         // returned borrow (the set holds a reference to it); the vtable
