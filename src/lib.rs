@@ -544,6 +544,9 @@
 #![cfg_attr(not(feature = "thread"), doc = "[ThreadLimiter]: #feature-flags")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "time")))]
+pub mod clock;
 mod gather;
 mod group;
 mod paginate;

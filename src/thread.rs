@@ -198,6 +198,19 @@ where
 /// closure to be.
 type Closure<T> = Mutex<Box<dyn FnOnce() -> T + Send>>;
 
+#[cfg(feature = "time")]
+type ClockHold = Option<crate::utils::clock::Hold>;
+#[cfg(not(feature = "time"))]
+type ClockHold = ();
+
+#[cfg(feature = "time")]
+fn clock_hold() -> ClockHold {
+    crate::utils::clock::hold_current()
+}
+
+#[cfg(not(feature = "time"))]
+fn clock_hold() -> ClockHold {}
+
 /// The state shared by both futures.
 enum Job<T> {
     /// Not started: waiting for its first poll, or for a limiter's slot
@@ -206,8 +219,10 @@ enum Job<T> {
         f: Closure<T>,
         acquire: Option<Acquire>,
     },
-    /// Handed to the pool: the closure is queued or running there.
-    Running(Task<T>),
+    /// Handed to the pool: the closure is queued or running there. The hold
+    /// keeps a virtual clock, if the call was started under one, from
+    /// jumping while the thread works.
+    Running(Task<T>, #[allow(dead_code)] ClockHold),
     /// The output was returned.
     Done,
 }
@@ -232,7 +247,7 @@ impl<T: Send + 'static> Job<T> {
                         unreachable!("matched above")
                     };
                     let f = f.into_inner().unwrap_or_else(PoisonError::into_inner);
-                    *self = Job::Running(match permit {
+                    let task = match permit {
                         None => blocking::unblock(f),
                         Some(permit) => blocking::unblock(move || {
                             // Released when `f` returns or unwinds, on the
@@ -240,9 +255,10 @@ impl<T: Send + 'static> Job<T> {
                             let _permit = permit;
                             f()
                         }),
-                    });
+                    };
+                    *self = Job::Running(task, clock_hold());
                 }
-                Job::Running(task) => {
+                Job::Running(task, _) => {
                     let value = ready!(Pin::new(task).poll(cx));
                     *self = Job::Done;
                     return Poll::Ready(value);
@@ -259,7 +275,7 @@ impl<T> Job<T> {
     }
 
     fn is_running(&self) -> bool {
-        matches!(self, Job::Running(_))
+        matches!(self, Job::Running(..))
     }
 }
 
@@ -271,7 +287,7 @@ impl<T> fmt::Debug for Job<T> {
                 ..
             } if acquire.is_queued() => "WaitingForLimiter",
             Job::Idle { .. } => "NotStarted",
-            Job::Running(_) => "Running",
+            Job::Running(..) => "Running",
             Job::Done => "Done",
         })
     }

@@ -1,6 +1,7 @@
 //! Deadlines and sleeping: [`timeout()`], [`timeout_at()`], [`sleep()`],
 //! [`sleep_until()`], and per-item timeouts for streams
-//! ([`TimeoutStreamExt::timeout_each`]), on [`async_io::Timer`].
+//! ([`TimeoutStreamExt::timeout_each`]), on the timers of the clock seam
+//! (`utils::clock`): async-io's, tokio's under tokio, or a virtual clock.
 //!
 //! The rules every type here follows are documented for users on
 //! [`Timeout`] (this module is private, so its docs never render).
@@ -9,11 +10,12 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_io::Timer;
 use futures_core::{FusedFuture, FusedStream, Stream};
 use pin_project_lite::pin_project;
+
+use crate::utils::clock::{self, Instant, Timer};
 
 /// The deadline half of [`Timeout`], [`Sleep`] and [`TimeoutEach`].
 ///
@@ -52,7 +54,7 @@ impl Alarm {
     /// A deadline `duration` from now (one clock read).
     #[inline]
     fn from_now(duration: Duration) -> Self {
-        match Instant::now().checked_add(duration) {
+        match clock::now().checked_add(duration) {
             Some(at) => Self::at(at),
             None => Self {
                 state: State::Never,
@@ -109,27 +111,44 @@ impl Alarm {
 
     /// Starts the clock if needed and polls the timer.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let at = match self.state {
-            State::At(at) => at,
+        let (at, now) = match self.state {
+            State::At(at) => (at, None),
             State::Fired(_) => return Poll::Ready(()),
             State::Never => return Poll::Pending,
-            State::After(duration) => match Instant::now().checked_add(duration) {
-                Some(at) => {
-                    self.state = State::At(at);
-                    if let Some(timer) = &mut self.timer {
-                        timer.set_at(at);
+            State::After(duration) => {
+                // The clock of the timer, once there is one: a timer stays
+                // on the clock it was armed on.
+                let now = self.timer.as_ref().map_or_else(clock::now, Timer::now);
+                match now.checked_add(duration) {
+                    Some(at) => {
+                        self.state = State::At(at);
+                        if let Some(timer) = &mut self.timer {
+                            timer.set_at(at);
+                        }
+                        (at, Some(now))
                     }
-                    at
+                    None => {
+                        self.state = State::Never;
+                        return Poll::Pending;
+                    }
                 }
-                None => {
-                    self.state = State::Never;
-                    return Poll::Pending;
-                }
-            },
+            }
         };
-        let timer = self.timer.get_or_insert_with(|| Timer::at(at));
-        match Pin::new(timer).poll(cx) {
-            Poll::Ready(_) => {
+        let timer = match &mut self.timer {
+            Some(timer) => timer,
+            None => {
+                // A deadline that has passed fires without a timer (tokio's
+                // timers, which round up to the next millisecond, would
+                // make it wait for the next tick).
+                if at <= now.unwrap_or_else(clock::now) {
+                    self.state = State::Fired(at);
+                    return Poll::Ready(());
+                }
+                self.timer.insert(Timer::at(at))
+            }
+        };
+        match timer.poll(cx) {
+            Poll::Ready(()) => {
                 self.state = State::Fired(at);
                 Poll::Ready(())
             }

@@ -9,7 +9,9 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use aiokit::{OnRepeat, Page, PageError, Retry};
-use common::{CountingWaker, DropCounter, matrix, poll_once, yield_now};
+use common::{
+    CountingWaker, DropCounter, matrix, poll_once, time_matrix, virtual_matrix, yield_now,
+};
 use futures::stream::{FusedStream, StreamExt, TryStreamExt};
 use paginate_server::{Api, CursorPage, HttpError, Item, TOTAL};
 
@@ -747,10 +749,11 @@ fn retry_retries_retryable_errors_up_to_the_cap() {
 
 #[test]
 fn retry_backs_off_exponentially() {
-    matrix(|| async {
+    // On the virtual clock: the waits are exact.
+    virtual_matrix(|| async {
         let counter = Counter::default();
         let c = counter.clone();
-        let start = Instant::now();
+        let start = aiokit::clock::now();
         let got: Vec<_> = aiokit::paginate_numbered(
             0u32,
             |p| p + 1,
@@ -762,14 +765,9 @@ fn retry_backs_off_exponentially() {
         .retry(Retry::new(3, |_: &&str| true).backoff(Duration::from_millis(20)))
         .collect()
         .await;
-        let elapsed = start.elapsed();
         assert_eq!(got.len(), 1);
         assert_eq!(counter.get(), 3);
-        assert!(
-            elapsed >= Duration::from_millis(60),
-            "20 + 40 ms, took {elapsed:?}"
-        );
-        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+        assert_eq!(aiokit::clock::now() - start, Duration::from_millis(20 + 40));
     });
 }
 
@@ -781,14 +779,16 @@ fn retry_with_zero_attempts_panics() {
 
 #[test]
 fn min_interval_spaces_requests() {
-    matrix(|| async {
+    // On the virtual clock: the spacing is exact.
+    virtual_matrix(|| async {
         let times = Arc::new(Mutex::new(Vec::new()));
         let t = times.clone();
+        let start = aiokit::clock::now();
         let n = aiokit::paginate_numbered(
             0u32,
             |p| p + 1,
             move |page| {
-                t.lock().unwrap().push(Instant::now());
+                t.lock().unwrap().push(aiokit::clock::now() - start);
                 async move { Ok::<_, ()>(if page < 3 { vec![page] } else { vec![] }) }
             },
         )
@@ -799,6 +799,30 @@ fn min_interval_spaces_requests() {
         assert_eq!(n, 3);
         let times = times.lock().unwrap();
         assert!(times.len() >= 4);
+        for (i, at) in times.iter().enumerate() {
+            assert_eq!(*at, Duration::from_millis(15) * i as u32, "{times:?}");
+        }
+    });
+}
+
+#[test]
+fn min_interval_spaces_requests_on_real_timers() {
+    matrix(|| async {
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let t = times.clone();
+        let n = aiokit::paginate_numbered(
+            0u32,
+            |p| p + 1,
+            move |page| {
+                t.lock().unwrap().push(Instant::now());
+                async move { Ok::<_, ()>(if page < 2 { vec![page] } else { vec![] }) }
+            },
+        )
+        .min_interval(Duration::from_millis(15))
+        .count()
+        .await;
+        assert_eq!(n, 2);
+        let times = times.lock().unwrap();
         for pair in times.windows(2) {
             assert!(pair[1] - pair[0] >= Duration::from_millis(14), "{times:?}");
         }
@@ -1283,7 +1307,7 @@ proptest::proptest! {
 #[test]
 fn a_late_page_yields_elapsed_items_under_timeout_each_and_the_stream_goes_on() {
     use aiokit::TimeoutStreamExt;
-    matrix(|| async {
+    time_matrix(|| async {
         // The in-memory API, with page 1 slow (300 ms).
         let mut api = numbers(3, Counter::default());
         let items = aiokit::paginate(0_u32, move |page| {

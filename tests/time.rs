@@ -1,6 +1,9 @@
 //! timeout, timeout_at, Timeout, Elapsed, sleep, sleep_until and
-//! timeout_each, each scenario under every executor of the matrix.
+//! timeout_each, each scenario under every executor of the matrix, on each
+//! clock: async-io's, tokio's (under tokio, with the `tokio` feature) and the
+//! virtual clock (`time_matrix`).
 //!
+//! Times are read with `aiokit::clock::now()`, the clock the timers use.
 //! Timing assertions are lower bounds (a timer never fires early) plus upper
 //! bounds at least 10x the expected time.
 
@@ -11,6 +14,8 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
+
+use aiokit::clock::now;
 
 use aiokit::{
     Elapsed, Sleep, Timeout, TimeoutEach, TimeoutExt, TimeoutStreamExt, as_completed, sleep,
@@ -31,7 +36,7 @@ const fn ceiling(expected: Duration) -> Duration {
 
 #[track_caller]
 fn assert_took(start: Instant, at_least: Duration) {
-    let took = start.elapsed();
+    let took = now() - start;
     assert!(
         took >= at_least,
         "took {took:?}, expected at least {at_least:?}"
@@ -47,9 +52,9 @@ fn clones(waker: &Arc<CountingWaker>) -> usize {
     Arc::strong_count(waker) - 1
 }
 
-/// The latest instant `Instant::now() + d` can represent, roughly.
+/// The latest instant `now() + d` can represent, roughly.
 fn far_future() -> Instant {
-    let now = Instant::now();
+    let now = now();
     let mut d = Duration::MAX;
     loop {
         if let Some(at) = now.checked_add(d) {
@@ -61,7 +66,7 @@ fn far_future() -> Instant {
 
 #[test]
 fn smoke() {
-    matrix(|| async {
+    time_matrix(|| async {
         assert_eq!(timeout(Duration::from_secs(10), async { 1 }).await, Ok(1));
         let never = std::future::pending::<u8>();
         assert_eq!(timeout(10 * MS, never).await, Err(Elapsed::new()));
@@ -70,22 +75,22 @@ fn smoke() {
 
 #[test]
 fn the_deadline_fires_and_the_future_is_dropped_with_the_timeout() {
-    matrix(|| async {
+    time_matrix(|| async {
         let dropped = DropCounter::new();
-        let start = Instant::now();
+        let start = now();
         let out = timeout(30 * MS, pending_guarded::<()>(dropped.guard())).await;
         assert_eq!(out, Err(Elapsed::new()));
         assert_took(start, 30 * MS);
         assert_eq!(dropped.get(), 1, "dropped as soon as `.await` returned");
 
-        let start = Instant::now();
+        let start = now();
         let at = start + 30 * MS;
         assert!(
             timeout_at(at, pending_guarded::<()>(dropped.guard()))
                 .await
                 .is_err()
         );
-        assert!(Instant::now() >= at);
+        assert!(now() >= at);
         assert_took(start, 30 * MS);
         assert_eq!(dropped.get(), 2);
     });
@@ -93,8 +98,8 @@ fn the_deadline_fires_and_the_future_is_dropped_with_the_timeout() {
 
 #[test]
 fn a_future_that_finishes_in_time_is_ok() {
-    matrix(|| async {
-        let start = Instant::now();
+    time_matrix(|| async {
+        let start = now();
         let work = async {
             sleep(10 * MS).await;
             "done"
@@ -106,14 +111,14 @@ fn a_future_that_finishes_in_time_is_ok() {
 
 #[test]
 fn a_future_ready_exactly_at_the_deadline_wins() {
-    matrix(|| async {
+    time_matrix(|| async {
         for _ in 0..3 {
-            let deadline = Instant::now() + 40 * MS;
+            let deadline = now() + 40 * MS;
             // Ready once the deadline has passed, and it never wakes anyone:
             // the only wake is the timer's, so the poll that sees the timer
             // expired also sees this future ready. The future goes first.
             let at_deadline = poll_fn(move |_| {
-                if Instant::now() >= deadline {
+                if now() >= deadline {
                     Poll::Ready("mine")
                 } else {
                     Poll::Pending
@@ -126,12 +131,12 @@ fn a_future_ready_exactly_at_the_deadline_wins() {
 
 #[test]
 fn an_expired_deadline_polls_the_future_once() {
-    matrix(|| async {
+    time_matrix(|| async {
         let waker = CountingWaker::new();
         // Ready: `Ok`, for a zero duration and for an instant in the past.
         let mut t = timeout(Duration::ZERO, std::future::ready(1));
         assert_eq!(poll_once(&mut t, &waker), Poll::Ready(Ok(1)));
-        let past = Instant::now();
+        let past = now();
         sleep(MS).await;
         let mut t = timeout_at(past, std::future::ready(2));
         assert_eq!(poll_once(&mut t, &waker), Poll::Ready(Ok(2)));
@@ -157,12 +162,12 @@ fn an_expired_deadline_polls_the_future_once() {
 
 #[test]
 fn a_ready_future_registers_no_timer() {
-    matrix(|| async {
+    time_matrix(|| async {
         let waker = CountingWaker::new();
         for _ in 0..100 {
             let mut t = timeout(Duration::from_secs(10), std::future::ready(()));
             assert_eq!(poll_once(&mut t, &waker), Poll::Ready(Ok(())));
-            let mut t = timeout_at(Instant::now() + Duration::from_secs(10), async {}.boxed());
+            let mut t = timeout_at(now() + Duration::from_secs(10), async {}.boxed());
             assert_eq!(poll_once(&mut t, &waker), Poll::Ready(Ok(())));
             assert_eq!(t.deadline().map(|_| ()), Some(()));
         }
@@ -181,25 +186,25 @@ fn a_ready_future_registers_no_timer() {
 
 #[test]
 fn the_clock_of_a_relative_timeout_starts_at_its_first_pending_poll() {
-    matrix(|| async {
+    time_matrix(|| async {
         let mut t = Box::pin(timeout(40 * MS, std::future::pending::<()>()));
         assert_eq!(t.deadline(), None);
         // Time spent before the first poll does not count.
         sleep(60 * MS).await;
         let waker = CountingWaker::new();
-        let before = Instant::now();
+        let before = now();
         assert_eq!(poll_once(&mut t, &waker), Poll::Pending);
-        let after = Instant::now();
+        let after = now();
         let deadline = t.deadline().expect("set by the first pending poll");
         assert!(before + 40 * MS <= deadline && deadline <= after + 40 * MS);
         assert!(t.await.is_err());
-        assert!(Instant::now() >= before + 40 * MS);
+        assert!(now() >= before + 40 * MS);
     });
 }
 
 #[test]
 fn on_elapsed_the_future_lives_until_the_timeout_is_dropped() {
-    matrix(|| async {
+    time_matrix(|| async {
         let dropped = DropCounter::new();
         let guard = dropped.guard();
         let (tx, rx) = futures::channel::oneshot::channel::<u8>();
@@ -231,14 +236,14 @@ fn on_elapsed_the_future_lives_until_the_timeout_is_dropped() {
 
 #[test]
 fn reschedule_earlier_fires_early() {
-    matrix(|| async {
+    time_matrix(|| async {
         // While pending, with the timer already registered.
         let mut t = pin!(timeout(
             Duration::from_secs(3600),
             std::future::pending::<()>()
         ));
         assert_eq!(futures::poll!(t.as_mut()), Poll::Pending);
-        let start = Instant::now();
+        let start = now();
         let at = start + 30 * MS;
         t.as_mut().reschedule(at);
         assert_eq!(t.deadline(), Some(at));
@@ -251,34 +256,34 @@ fn reschedule_earlier_fires_early() {
             std::future::pending::<()>()
         ));
         assert_eq!(futures::poll!(t.as_mut()), Poll::Pending);
-        t.as_mut().reschedule(Instant::now());
-        let start = Instant::now();
+        t.as_mut().reschedule(now());
+        let start = now();
         assert_eq!(t.as_mut().await, Err(Elapsed::new()));
-        assert!(start.elapsed() < ceiling(Duration::ZERO));
+        assert!((now() - start) < ceiling(Duration::ZERO));
 
         // Before the first poll, it replaces the relative deadline.
         let mut t = pin!(timeout(
             Duration::from_secs(3600),
             std::future::pending::<()>()
         ));
-        let at = Instant::now() + 20 * MS;
+        let at = now() + 20 * MS;
         t.as_mut().reschedule(at);
         assert_eq!(t.deadline(), Some(at));
         assert_eq!(t.as_mut().await, Err(Elapsed::new()));
-        assert!(Instant::now() >= at);
+        assert!(now() >= at);
     });
 }
 
 #[test]
 fn reschedule_later_or_to_none_lets_the_future_finish() {
-    matrix(|| async {
+    time_matrix(|| async {
         let work = || async {
             sleep(60 * MS).await;
             "done"
         };
         let mut t = pin!(timeout(20 * MS, work()));
         assert_eq!(futures::poll!(t.as_mut()), Poll::Pending);
-        let later = Instant::now() + Duration::from_secs(20);
+        let later = now() + Duration::from_secs(20);
         t.as_mut().reschedule(later);
         assert_eq!(t.deadline(), Some(later));
         assert_eq!(t.as_mut().await, Ok("done"));
@@ -293,14 +298,14 @@ fn reschedule_later_or_to_none_lets_the_future_finish() {
         let mut t = pin!(timeout(5 * MS, work()));
         assert_eq!(t.as_mut().await, Err(Elapsed::new()));
         t.as_mut()
-            .reschedule(Instant::now() + Duration::from_secs(20));
+            .reschedule(now() + Duration::from_secs(20));
         assert_eq!(t.as_mut().await, Ok("done"));
     });
 }
 
 #[test]
 fn overflowing_durations_and_far_instants_mean_no_deadline() {
-    matrix(|| async {
+    time_matrix(|| async {
         let waker = CountingWaker::new();
         for d in [
             Duration::MAX,
@@ -318,7 +323,7 @@ fn overflowing_durations_and_far_instants_mean_no_deadline() {
             assert_eq!(s.deadline(), None);
         }
         // A far-future instant is a deadline that is never reached.
-        for at in [far_future(), Instant::now() + Duration::from_secs(1 << 40)] {
+        for at in [far_future(), now() + Duration::from_secs(1 << 40)] {
             let mut t = Box::pin(timeout_at(at, std::future::pending::<()>()));
             assert_eq!(poll_once(&mut t, &waker), Poll::Pending);
             assert_eq!(t.deadline(), Some(at));
@@ -333,8 +338,8 @@ fn overflowing_durations_and_far_instants_mean_no_deadline() {
 
 #[test]
 fn nested_timeouts_with_the_same_deadline_report_the_inner_one() {
-    matrix(|| async {
-        let at = Instant::now() + 20 * MS;
+    time_matrix(|| async {
+        let at = now() + 20 * MS;
         let inner = timeout_at(at, std::future::pending::<()>());
         let outer = timeout_at(at, inner).await;
         assert_eq!(outer, Ok(Err(Elapsed::new())));
@@ -346,7 +351,7 @@ fn nested_timeouts_with_the_same_deadline_report_the_inner_one() {
 
 #[test]
 fn a_panic_of_the_future_propagates() {
-    matrix(|| async {
+    time_matrix(|| async {
         let boom = async {
             sleep(MS).await;
             panic!("boom in the inner future")
@@ -379,16 +384,16 @@ fn elapsed_is_a_small_io_compatible_error() {
 
 #[test]
 fn sleep_waits_at_least_its_duration() {
-    matrix(|| async {
-        let start = Instant::now();
+    time_matrix(|| async {
+        let start = now();
         sleep(20 * MS).await;
         assert_took(start, 20 * MS);
 
-        let at = Instant::now() + 20 * MS;
+        let at = now() + 20 * MS;
         let s: Sleep = sleep_until(at);
         assert_eq!(s.deadline(), Some(at));
         s.await;
-        assert!(Instant::now() >= at);
+        assert!(now() >= at);
 
         // Zero and past deadlines complete on the first poll, without a timer.
         let waker = CountingWaker::new();
@@ -396,7 +401,7 @@ fn sleep_waits_at_least_its_duration() {
         assert!(!s.is_terminated());
         assert_eq!(poll_once(&mut s, &waker), Poll::Ready(()));
         assert!(s.is_terminated());
-        let mut s = sleep_until(Instant::now());
+        let mut s = sleep_until(now());
         assert_eq!(poll_once(&mut s, &waker), Poll::Ready(()));
         assert_eq!(clones(&waker), 0);
     });
@@ -404,17 +409,17 @@ fn sleep_waits_at_least_its_duration() {
 
 #[test]
 fn sleep_fixes_its_deadline_when_it_is_made() {
-    matrix(|| async {
-        let before = Instant::now();
+    time_matrix(|| async {
+        let before = now();
         let mut early = sleep(200 * MS);
-        let after = Instant::now();
+        let after = now();
         let deadline = early.deadline().expect("known when the sleep is made");
         assert!(before + 200 * MS <= deadline && deadline <= after + 200 * MS);
         // Other work for as long as the sleep, before its first poll: a sleep
         // made now ends no earlier than `early`'s deadline (timers never fire
         // early), so `early` is due by then.
         sleep(200 * MS).await;
-        assert!(Instant::now() >= deadline);
+        assert!(now() >= deadline);
         let waker = CountingWaker::new();
         assert_eq!(
             poll_once(&mut early, &waker),
@@ -439,16 +444,16 @@ fn channel_stream(
 
 #[test]
 fn timeout_each_yields_elapsed_items_and_goes_on() {
-    matrix(|| async {
+    time_matrix(|| async {
         let (tx, mut items) = channel_stream(30 * MS);
         tx.unbounded_send(1).unwrap();
         assert_eq!(items.next().await, Some(Ok(1)));
 
-        let start = Instant::now();
+        let start = now();
         assert_eq!(items.next().await, Some(Err(Elapsed::new())));
         assert_took(start, 30 * MS);
         // A fresh deadline for the same item.
-        let start = Instant::now();
+        let start = now();
         assert_eq!(items.next().await, Some(Err(Elapsed::new())));
         assert_took(start, 30 * MS);
 
@@ -462,7 +467,7 @@ fn timeout_each_yields_elapsed_items_and_goes_on() {
 
 #[test]
 fn timeout_each_restarts_the_timer_for_every_item() {
-    matrix(|| async {
+    time_matrix(|| async {
         // Five items 20 ms apart: 100 ms in all, but each within 200 ms. The
         // consumer also dawdles 30 ms between items, which is not counted.
         let slow = futures::stream::unfold(0, |n| async move {
@@ -473,7 +478,7 @@ fn timeout_each_restarts_the_timer_for_every_item() {
             Some((n, n + 1))
         });
         let mut items = pin!(slow.timeout_each(200 * MS));
-        let start = Instant::now();
+        let start = now();
         let mut got = Vec::new();
         while let Some(item) = items.next().await {
             got.push(item);
@@ -486,7 +491,7 @@ fn timeout_each_restarts_the_timer_for_every_item() {
 
 #[test]
 fn timeout_each_on_a_ready_stream_registers_no_timer() {
-    matrix(|| async {
+    time_matrix(|| async {
         let waker = CountingWaker::new();
         let mut items = futures::stream::iter(0..1000).timeout_each(Duration::from_secs(10));
         for i in 0..1000 {
@@ -503,7 +508,7 @@ fn timeout_each_on_a_ready_stream_registers_no_timer() {
 
 #[test]
 fn timeout_each_works_on_as_completed() {
-    matrix(|| async {
+    time_matrix(|| async {
         let calls = as_completed([10u64, 2000, 20].map(|ms| async move {
             sleep(Duration::from_millis(ms)).await;
             ms
@@ -548,7 +553,7 @@ fn auto_traits_follow_the_inner_future() {
 
 #[test]
 fn dropping_a_pending_timer_deregisters_it() {
-    matrix(|| async {
+    time_matrix(|| async {
         let waker = CountingWaker::new();
         let mut t = Box::pin(timeout(
             Duration::from_secs(3600),
@@ -577,9 +582,9 @@ fn anything_into_future_can_be_timed_out() {
             std::future::ready(self.0)
         }
     }
-    matrix(|| async {
+    time_matrix(|| async {
         assert_eq!(timeout(MS, Job(1)).await, Ok(1));
-        assert_eq!(timeout_at(Instant::now(), Job(2)).await, Ok(2));
+        assert_eq!(timeout_at(now(), Job(2)).await, Ok(2));
         assert_eq!(Job(3).timeout(MS).await, Ok(3));
     });
 }

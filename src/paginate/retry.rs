@@ -14,12 +14,10 @@ pub(crate) use self::untimed::{Pacing, Wait};
 #[cfg(feature = "time")]
 mod timed {
     use std::fmt;
-    use std::future::Future;
-    use std::pin::Pin;
     use std::task::{Context, Poll};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    use async_io::Timer;
+    use crate::utils::clock::{self, Instant, Timer};
 
     /// Retrying a failed page with exponential backoff, for
     /// [`Paginate::retry`](crate::Paginate::retry) and
@@ -35,7 +33,7 @@ mod timed {
     /// Every argument is honoured as given: `u32::MAX` attempts retry until
     /// the page succeeds or fails with an error that is not retryable, and a
     /// wait too long for [`Instant`] to represent (such as `Duration::MAX`)
-    /// never ends, like [`async_io::Timer::after`]: the stream stays pending
+    /// never ends: the stream stays pending
     /// (without polling in a loop) until it is dropped.
     ///
     /// # Panics
@@ -137,12 +135,17 @@ mod timed {
         }
     }
 
-    /// A timer for `wait` from now; a wait that overflows `Instant` never ends.
-    fn timer_after(wait: Duration) -> Timer {
-        match Instant::now().checked_add(wait) {
-            Some(at) => Timer::at(at),
-            None => Timer::never(),
+    /// What to wait for before a retry after `wait`: nothing for a zero
+    /// wait (a timer at "now" would wait for the next tick on tokio's
+    /// millisecond wheel), forever for a wait that overflows `Instant`.
+    fn wait_for(wait: Duration) -> Option<Waiting> {
+        if wait.is_zero() {
+            return None;
         }
+        Some(match clock::now().checked_add(wait) {
+            Some(at) => Waiting::Until(Timer::at(at)),
+            None => Waiting::Forever,
+        })
     }
 
     /// The minimum interval between requests.
@@ -155,17 +158,31 @@ mod timed {
     impl Gate {
         /// Lets a request start now if the interval allows it, or returns a
         /// timer for the moment it will.
-        fn try_start(&mut self, now: Instant) -> Result<(), Timer> {
+        /// (`Err(None)`: never).
+        fn try_start(&mut self, now: Instant) -> Result<(), Option<Timer>> {
             if let Some(last) = self.last {
                 match last.checked_add(self.interval) {
                     // `interval` overflows `Instant`: no second request, ever.
-                    None => return Err(Timer::never()),
-                    Some(allowed) if now < allowed => return Err(Timer::at(allowed)),
+                    None => return Err(None),
+                    Some(allowed) if now < allowed => return Err(Some(Timer::at(allowed))),
                     Some(_) => {}
                 }
             }
             self.last = Some(now);
             Ok(())
+        }
+    }
+
+    /// What a page waits for before its next attempt.
+    enum Waiting {
+        Until(Timer),
+        /// A wait too long for `Instant`: pending until dropped.
+        Forever,
+    }
+
+    impl From<Option<Timer>> for Waiting {
+        fn from(timer: Option<Timer>) -> Self {
+            timer.map_or(Waiting::Forever, Waiting::Until)
         }
     }
 
@@ -179,7 +196,7 @@ mod timed {
     pub(crate) struct Wait {
         attempts: u32,
         /// A retry backoff or the rate limit; `None`: ask the gate.
-        timer: Option<Timer>,
+        timer: Option<Waiting>,
     }
 
     impl Wait {
@@ -214,19 +231,19 @@ mod timed {
         /// started for the rate limit).
         pub(crate) fn poll_start(&mut self, wait: &mut Wait, cx: &mut Context<'_>) -> Poll<()> {
             loop {
-                if let Some(timer) = &mut wait.timer {
-                    if Pin::new(timer).poll(cx).is_pending() {
-                        return Poll::Pending;
+                match &mut wait.timer {
+                    Some(Waiting::Until(timer)) => {
+                        if timer.poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        wait.timer = None;
                     }
-                    wait.timer = None;
+                    Some(Waiting::Forever) => return Poll::Pending,
+                    None => {}
                 }
                 // Another request may have started since the timer was set.
-                match self
-                    .gate
-                    .as_mut()
-                    .map(|gate| gate.try_start(Instant::now()))
-                {
-                    Some(Err(later)) => wait.timer = Some(later),
+                match self.gate.as_mut().map(|gate| gate.try_start(clock::now())) {
+                    Some(Err(later)) => wait.timer = Some(Waiting::from(later)),
                     None | Some(Ok(())) => {
                         wait.attempts = wait.attempts.saturating_add(1);
                         return Poll::Ready(());
@@ -244,7 +261,7 @@ mod timed {
             if wait.attempts >= retry.max_attempts || !(retry.retryable)(error) {
                 return false;
             }
-            wait.timer = Some(timer_after(retry.backoff_after(wait.attempts)));
+            wait.timer = wait_for(retry.backoff_after(wait.attempts));
             true
         }
     }

@@ -2,6 +2,8 @@
 //! combinator's module.
 
 pub(crate) mod catch_panic;
+#[cfg(feature = "time")]
+pub(crate) mod clock;
 pub(crate) mod engine;
 pub(crate) mod outputs;
 #[allow(unsafe_code)]

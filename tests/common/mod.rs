@@ -259,3 +259,50 @@ pub fn poll_until_panic<F: Future + Unpin>(fut: &mut F) -> Box<dyn std::any::Any
     }
     panic!("no panic after 16 polls")
 }
+
+/// The executors of [`EXECUTORS`] with a virtual clock: the body runs under
+/// `aiokit::clock::VirtualClock::new().run(..)`, so its timers wait for
+/// virtual time only.
+#[cfg(feature = "time")]
+pub const VIRTUAL_EXECUTORS: &[(&str, Executor)] = &[
+    ("virtual clock, smol::block_on", |body| {
+        smol::block_on(aiokit::clock::VirtualClock::new().run(body))
+    }),
+    ("virtual clock, futures::executor::block_on", |body| {
+        futures::executor::block_on(aiokit::clock::VirtualClock::new().run(body))
+    }),
+    ("virtual clock, smol::Executor x2 threads", |body| {
+        smol_executor(Box::pin(aiokit::clock::VirtualClock::new().run(body)))
+    }),
+    ("virtual clock, tokio multi_thread x2", |body| {
+        tokio_multi_thread(Box::pin(aiokit::clock::VirtualClock::new().run(body)))
+    }),
+];
+
+/// Runs the body made by `make` under every executor on the virtual clock
+/// ([`VIRTUAL_EXECUTORS`]): for tests of logic that waits on timers.
+#[cfg(feature = "time")]
+#[track_caller]
+pub fn virtual_matrix<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for (name, run) in VIRTUAL_EXECUTORS {
+        on_executor(name, *run, make());
+    }
+}
+
+/// Runs the body made by `make` under every executor on its real timers
+/// ([`EXECUTORS`]: async-io's, or tokio's under tokio with the `tokio`
+/// feature) and on the virtual clock ([`VIRTUAL_EXECUTORS`]).
+#[cfg(feature = "time")]
+#[track_caller]
+pub fn time_matrix<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    matrix(&make);
+    virtual_matrix(make);
+}
