@@ -27,7 +27,10 @@ fn smoke() {
     paused().block_on(async {
         let start = tokio::time::Instant::now();
         let aiokit_start = clock::now();
-        sleep(3600 * SEC).await;
+        // Bounded by a tokio timer, so that an aiokit timer on any other
+        // clock fails at once instead of waiting an hour.
+        let out = tokio::time::timeout(7200 * SEC, sleep(3600 * SEC)).await;
+        assert!(out.is_ok(), "aiokit's sleep is on tokio's clock");
         assert_eq!(start.elapsed(), 3600 * SEC);
         assert_eq!(clock::now() - aiokit_start, 3600 * SEC);
     });
@@ -35,7 +38,9 @@ fn smoke() {
 
 #[test]
 fn every_timer_follows_tokios_paused_clock() {
-    paused().block_on(async {
+    // Bounded by a tokio timer: a timer on another clock fails at once.
+    let bounded = |body| tokio::time::timeout(30 * 86_400 * SEC, body);
+    paused().block_on(bounded(async {
         let start = clock::now();
         let out = timeout(1800 * SEC, std::future::pending::<()>()).await;
         assert_eq!(out, Err(Elapsed::new()));
@@ -69,7 +74,8 @@ fn every_timer_follows_tokios_paused_clock() {
         let mut each = futures::stream::pending::<()>().timeout_each(5 * SEC);
         assert_eq!(each.next().await, Some(Err(Elapsed::new())));
         assert_eq!(clock::now() - start, (1816 + 5) * SEC);
-    });
+    }))
+    .expect("every aiokit timer is on tokio's clock");
 }
 
 #[test]
