@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_core::{FusedFuture, FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use crate::utils::clock::{self, Instant, Timer};
+use crate::utils::clock::{self, Clock, Instant, Timer};
 
 /// The deadline half of [`Timeout`], [`Sleep`] and [`TimeoutEach`].
 ///
@@ -111,45 +111,55 @@ impl Alarm {
 
     /// Starts the clock if needed and polls the timer.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let (at, now) = match self.state {
-            State::At(at) => (at, None),
-            State::Fired(_) => return Poll::Ready(()),
-            State::Never => return Poll::Pending,
-            State::After(duration) => {
-                // The clock of the timer, once there is one: a timer stays
-                // on the clock it was armed on.
-                let now = self.timer.as_ref().map_or_else(clock::now, Timer::now);
-                match now.checked_add(duration) {
-                    Some(at) => {
-                        self.state = State::At(at);
-                        if let Some(timer) = &mut self.timer {
-                            timer.set_at(at);
-                        }
-                        (at, Some(now))
-                    }
-                    None => {
-                        self.state = State::Never;
-                        return Poll::Pending;
-                    }
+        let timer = match (self.state, &mut self.timer) {
+            (State::Fired(_), _) => return Poll::Ready(()),
+            (State::Never, _) => return Poll::Pending,
+            (State::At(_), Some(timer)) => timer,
+            // A timer stays on the clock it was armed on: its clock starts
+            // the new deadline.
+            (State::After(duration), Some(timer)) => match timer.now().checked_add(duration) {
+                Some(at) => {
+                    self.state = State::At(at);
+                    timer.set_at(at);
+                    timer
                 }
-            }
-        };
-        let timer = match &mut self.timer {
-            Some(timer) => timer,
-            None => {
+                None => {
+                    self.state = State::Never;
+                    return Poll::Pending;
+                }
+            },
+            // The first timer: the clock is looked up once, to read it and
+            // to arm on it.
+            (State::At(_) | State::After(_), None) => {
+                let clock = Clock::current();
+                let now = clock.now();
+                let at = match self.state {
+                    State::After(duration) => match now.checked_add(duration) {
+                        Some(at) => at,
+                        None => {
+                            self.state = State::Never;
+                            return Poll::Pending;
+                        }
+                    },
+                    State::At(at) => at,
+                    State::Fired(_) | State::Never => unreachable!("matched above"),
+                };
+                self.state = State::At(at);
                 // A deadline that has passed fires without a timer (tokio's
                 // timers, which round up to the next millisecond, would
                 // make it wait for the next tick).
-                if at <= now.unwrap_or_else(clock::now) {
+                if at <= now {
                     self.state = State::Fired(at);
                     return Poll::Ready(());
                 }
-                self.timer.insert(Timer::at(at))
+                self.timer.insert(clock.timer_at(at))
             }
         };
         match timer.poll(cx) {
             Poll::Ready(()) => {
-                self.state = State::Fired(at);
+                if let State::At(at) = self.state {
+                    self.state = State::Fired(at);
+                }
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,

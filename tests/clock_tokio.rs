@@ -39,7 +39,7 @@ fn smoke() {
 #[test]
 fn every_timer_follows_tokios_paused_clock() {
     // Bounded by a tokio timer: a timer on another clock fails at once.
-    let bounded = |body| tokio::time::timeout(30 * 86_400 * SEC, body);
+    let bounded = |body| async { tokio::time::timeout(30 * 86_400 * SEC, body).await };
     paused().block_on(bounded(async {
         let start = clock::now();
         let out = timeout(1800 * SEC, std::future::pending::<()>()).await;

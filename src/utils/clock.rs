@@ -32,15 +32,59 @@ mod instant {
 /// The current time on the clock that a timer armed here and now would use.
 #[inline]
 pub(crate) fn now() -> Instant {
-    if let Some(now) = with_current(|clock| clock.now()) {
-        return now;
-    }
+    Clock::current().now()
+}
+
+/// The clock a timer armed here and now would use: found once, then read
+/// and armed on, so that arming a timer looks the runtime up only once.
+pub(crate) enum Clock {
+    AsyncIo,
+    /// This thread is in a tokio runtime's context.
     #[cfg(feature = "tokio")]
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        drop(handle);
-        return tokio::time::Instant::now().into_std();
+    Tokio,
+    Virtual(Arc<VirtualCore>),
+}
+
+impl Clock {
+    /// The clock of this thread (see the module docs for the order).
+    #[inline]
+    pub(crate) fn current() -> Self {
+        if let Some(core) = with_current(Arc::clone) {
+            return Clock::Virtual(core);
+        }
+        #[cfg(feature = "tokio")]
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Clock::Tokio;
+        }
+        Clock::AsyncIo
     }
-    Instant::now()
+
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        match self {
+            Clock::AsyncIo => Instant::now(),
+            #[cfg(feature = "tokio")]
+            Clock::Tokio => tokio::time::Instant::now().into_std(),
+            Clock::Virtual(core) => core.now(),
+        }
+    }
+
+    /// A timer at `deadline` on this clock.
+    pub(crate) fn timer_at(self, deadline: Instant) -> Timer {
+        let backend = match self {
+            Clock::AsyncIo => Backend::AsyncIo(async_io::Timer::at(deadline)),
+            // Still in the runtime's context (a `Clock` is used where it is
+            // found), so `sleep_until` finds the runtime. It panics with
+            // tokio's message, which names `enable_time`, if the runtime
+            // was built without its time driver.
+            #[cfg(feature = "tokio")]
+            Clock::Tokio => Backend::Tokio(Box::pin(tokio::time::sleep_until(
+                tokio::time::Instant::from_std(deadline),
+            ))),
+            Clock::Virtual(core) => Backend::Virtual(VirtualTimer::new(core, deadline)),
+        };
+        Timer { backend }
+    }
 }
 
 /// A timer at one deadline on one clock, re-armable.
@@ -60,24 +104,7 @@ enum Backend {
 impl Timer {
     /// A timer at `deadline` on the current clock (see the module docs).
     pub(crate) fn at(deadline: Instant) -> Self {
-        if let Some(core) = with_current(Arc::clone) {
-            return Self {
-                backend: Backend::Virtual(VirtualTimer::new(core, deadline)),
-            };
-        }
-        #[cfg(feature = "tokio")]
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            // Panics with tokio's message (which names `enable_time`) if the
-            // runtime was built without its time driver.
-            let _entered = handle.enter();
-            let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
-            return Self {
-                backend: Backend::Tokio(Box::pin(sleep)),
-            };
-        }
-        Self {
-            backend: Backend::AsyncIo(async_io::Timer::at(deadline)),
-        }
+        Clock::current().timer_at(deadline)
     }
 
     /// The current time on this timer's clock.
