@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-const ROUNDS: usize = 9;
+const ROUNDS: usize = 15;
 
 /// Process CPU time (user + system) of every thread so far.
 fn cpu() -> Duration {
@@ -78,7 +78,8 @@ fn sleeps(rt: &tokio::runtime::Runtime, who: Contender, n: usize) -> (Duration, 
         let start = Instant::now();
         let tasks: Vec<_> = (0..n)
             .map(|i| {
-                let offset = Duration::from_millis(20) + Duration::from_micros(200_000 * i as u64 / n as u64);
+                let offset = Duration::from_millis(20)
+                    + Duration::from_micros(200_000 * i as u64 / n as u64);
                 let deadline = start + offset;
                 tokio::spawn(async move {
                     sleep_until(who, deadline).await;
@@ -153,7 +154,7 @@ async fn one_timeout(who: Contender, under_smol: bool) -> u32 {
 }
 
 const TASKS: usize = 100;
-const PER_TASK: usize = 1_000;
+const PER_TASK: usize = 2_000;
 
 /// One round of `timeouts` under tokio: CPU per timeout.
 fn timeouts_tokio(rt: &tokio::runtime::Runtime, who: Contender) -> Duration {
@@ -227,7 +228,8 @@ fn alternate<const M: usize>(
         .iter()
         .enumerate()
         .map(|(i, who)| {
-            let medians = std::array::from_fn(|m| median(samples[i].iter().map(|s| s[m]).collect()));
+            let medians =
+                std::array::from_fn(|m| median(samples[i].iter().map(|s| s[m]).collect()));
             let ratios = std::array::from_fn(|m| {
                 median(
                     (0..ROUNDS)
@@ -245,9 +247,38 @@ fn alternate<const M: usize>(
         .collect()
 }
 
+/// `clock count <aiokit|tokio|async-io> <n>`: `n` timeouts that do not fire,
+/// one after another on a tokio current-thread runtime, for callgrind
+/// (benches/clock_instructions.sh subtracts the run with `n` = 0).
+fn count(args: &[String]) {
+    let who = match args[0].as_str() {
+        "aiokit" => Contender::Aiokit,
+        "tokio" => Contender::Runtime,
+        _ => Contender::AsyncIo,
+    };
+    let n: usize = args[1].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            for _ in 0..n {
+                std::hint::black_box(one_timeout(who, false).await);
+            }
+        })
+        .await
+        .unwrap();
+    });
+}
+
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
         return;
+    }
+    if let Some(at) = args.iter().position(|a| a == "count") {
+        return count(&args[at + 1..]);
     }
     let features = if cfg!(feature = "tokio") {
         "with the tokio feature"
@@ -262,7 +293,9 @@ fn main() {
         .unwrap();
     let tokio_side = [Contender::Aiokit, Contender::Runtime, Contender::AsyncIo];
     for n in [10_000, 100_000] {
-        println!("\nsleeps, tokio multi_thread x2, {n} tasks (p99 lateness ms, CPU ms; ratios vs tokio::time, lateness with 1 ms slack)");
+        println!(
+            "\nsleeps, tokio multi_thread x2, {n} tasks (p99 lateness ms, CPU ms; ratios vs tokio::time, lateness with 1 ms slack)"
+        );
         let rows = alternate(&tokio_side, |who| {
             let (late, cpu) = sleeps(&rt, who, n);
             [late.as_secs_f64() * 1e3, cpu.as_secs_f64() * 1e3]
@@ -278,8 +311,12 @@ fn main() {
             );
         }
     }
-    println!("\ntimeouts that do not fire, tokio multi_thread x2, {TASKS} tasks x {PER_TASK} (CPU ns per timeout; ratio vs tokio::time)");
-    let rows = alternate(&tokio_side, |who| [timeouts_tokio(&rt, who).as_nanos() as f64]);
+    println!(
+        "\ntimeouts that do not fire, tokio multi_thread x2, {TASKS} tasks x {PER_TASK} (CPU ns per timeout; ratio vs tokio::time)"
+    );
+    let rows = alternate(&tokio_side, |who| {
+        [timeouts_tokio(&rt, who).as_nanos() as f64]
+    });
     for (who, [ns], [ratio]) in rows {
         println!("  {:<16} {:>7.1} ns ({:.2}x)", who.name(false), ns, ratio);
     }
@@ -294,7 +331,9 @@ fn main() {
             std::thread::spawn(move || smol::block_on(ex.run(stopped.recv())))
         })
         .collect();
-    println!("\ntimeouts that do not fire, smol::Executor x2 threads, {TASKS} tasks x {PER_TASK} (CPU ns per timeout; ratio vs async_io::Timer)");
+    println!(
+        "\ntimeouts that do not fire, smol::Executor x2 threads, {TASKS} tasks x {PER_TASK} (CPU ns per timeout; ratio vs async_io::Timer)"
+    );
     let rows = alternate(&[Contender::Aiokit, Contender::Runtime], |who| {
         [timeouts_smol(&ex, who).as_nanos() as f64]
     });

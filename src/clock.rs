@@ -1,4 +1,33 @@
 //! The clock behind aiokit's timers, and a virtual clock for tests.
+//!
+//! aiokit's timers run on the clock of the runtime they are armed in:
+//! tokio's own inside a tokio runtime (with the `tokio` feature), async-io's
+//! elsewhere. [`now()`] reads that clock.
+//!
+//! For tests, a [`VirtualClock`] makes every aiokit timer under its
+//! [`run()`](VirtualClock::run) wait for virtual time, which jumps to the
+//! next deadline whenever the code under test is idle: a timeout of half an
+//! hour, an exponential backoff or a rate limit over a hundred pages finish
+//! at once, with the same outcome on every run, on any executor. (Under
+//! tokio with the `tokio` feature, tokio's own paused clock,
+//! `start_paused(true)`, drives aiokit's timers too.)
+//!
+//! ```
+//! use std::time::Duration;
+//! use aiokit::clock::{self, VirtualClock};
+//!
+//! async fn poll_status(attempts: u32) -> Duration {
+//!     let start = clock::now();
+//!     for _ in 0..attempts {
+//!         aiokit::sleep(Duration::from_secs(30)).await; // waits for the clock
+//!     }
+//!     clock::now() - start
+//! }
+//!
+//! let test_clock = VirtualClock::new();
+//! let waited = smol::block_on(test_clock.run(poll_status(120)));
+//! assert_eq!(waited, Duration::from_secs(3600)); // in no real time
+//! ```
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -149,7 +178,8 @@ impl VirtualClock {
     /// use aiokit::clock::VirtualClock;
     ///
     /// let clock = VirtualClock::manual();
-    /// let mut nap = pin!(clock.run(aiokit::sleep(Duration::from_secs(10))));
+    /// // The sleep is made inside, so its deadline is on the virtual clock.
+    /// let mut nap = pin!(clock.run(async { aiokit::sleep(Duration::from_secs(10)).await }));
     /// let mut cx = Context::from_waker(Waker::noop());
     /// assert!(nap.as_mut().poll(&mut cx).is_pending());
     /// clock.advance(Duration::from_secs(9));
@@ -172,6 +202,12 @@ impl VirtualClock {
     /// future waiting, without a wake that came in meanwhile, moves the clock
     /// to the next deadline (see [`VirtualClock`]). Several `run`s may share
     /// one clock (clones are the same clock).
+    ///
+    /// Make timers inside the future: a [`sleep()`](crate::sleep) fixes its
+    /// deadline when it is made, so the one in `clock.run(sleep(d))` counts
+    /// from real time; `clock.run(async { sleep(d).await })` counts on the
+    /// virtual clock. (A [`timeout()`](crate::timeout) starts its clock at
+    /// its first pending poll, so `clock.run(timeout(d, f))` is virtual.)
     ///
     /// # Cancellation
     ///
@@ -345,7 +381,7 @@ impl VirtualClock {
     ///
     /// let clock = VirtualClock::manual();
     /// assert_eq!(clock.next_deadline(), None);
-    /// let mut nap = pin!(clock.run(aiokit::sleep(Duration::from_secs(2))));
+    /// let mut nap = pin!(clock.run(async { aiokit::sleep(Duration::from_secs(2)).await }));
     /// let _ = nap.as_mut().poll(&mut Context::from_waker(Waker::noop()));
     /// assert_eq!(clock.next_deadline(), Some(clock.now() + Duration::from_secs(2)));
     /// ```

@@ -423,14 +423,30 @@
 //! # Timers
 //!
 //! [`timeout()`][timeout], [`sleep()`][sleep] and the other deadlines of the
-//! `time` feature run on async-io's timers and need no particular runtime. Under
-//! `smol::block_on` or `async_io::block_on` the blocking thread fires them while
-//! it waits; under tokio, `futures::executor` or any other executor, async-io's
-//! own helper thread (named `async-io`, started on the first timer registration)
-//! fires them and wakes the task. The future is always polled before the timer,
-//! so a result that is ready at the deadline is never thrown away, and a future
-//! that is ready on its first poll pays neither a clock read nor a timer. The
-//! rules in full are under [`timeout()`][timeout].
+//! `time` feature run on the clock of the runtime they are polled in:
+//!
+//! - **Under tokio, with the `tokio` feature**: tokio's own timers (its time
+//!   driver), so they cost what `tokio::time` costs, follow tokio's paused
+//!   clock in tests (`start_paused`, `tokio::time::advance`), and start no
+//!   thread. The runtime must have its time driver (`enable_time()` or
+//!   `enable_all()` on the builder); without it the first timer panics with
+//!   tokio's message, which says so.
+//! - **Everywhere else** (smol, async-io, `futures::executor`, tokio without
+//!   the feature): async-io's timers. Under `smol::block_on` or
+//!   `async_io::block_on` the blocking thread fires them while it waits;
+//!   under other executors async-io's own helper thread (named `async-io`,
+//!   started on the first timer) fires them and wakes the task.
+//! - **Under a virtual clock** ([`clock::VirtualClock`][VirtualClock]), in
+//!   tests: time moves only when the code under it is idle, or by hand, so an
+//!   hour of sleeps, a retry backoff or a rate limit take no real time and
+//!   come out the same on every run, on any executor.
+//!
+//! The clock is chosen when a timer is first armed, and a timer stays on it.
+//! [`clock::now()`][now] reads the same clock the timers use. The future is
+//! always polled before the timer, so a result that is ready at the deadline
+//! is never thrown away, and a future that is ready on its first poll pays
+//! neither a clock read nor a timer. The rules in full are under
+//! [`timeout()`][timeout].
 //!
 #![cfg_attr(feature = "time", doc = "```rust")]
 #![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
@@ -490,7 +506,12 @@
 //!
 //! # Feature flags
 //!
-//! - `time` (default): timers on async-io.
+//! - `time` (default): timers ([`timeout()`][timeout], [`sleep()`][sleep],
+//!   paginate's backoff and rate limit) and the virtual test clock, on
+//!   async-io.
+//! - `tokio`: inside a tokio runtime, the timers are tokio's own instead
+//!   (implies `time`; depends on tokio with its `rt` and `time` features
+//!   only, `rt` to find the runtime).
 //! - `thread` (default): the blocking thread pool.
 //! - `queue` (default): `Queue`, on async-channel and event-listener.
 //!
@@ -514,6 +535,10 @@
 #![cfg_attr(not(feature = "time"), doc = "[timeout_at]: #feature-flags")]
 #![cfg_attr(feature = "time", doc = "[sleep]: crate::sleep()")]
 #![cfg_attr(not(feature = "time"), doc = "[sleep]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[VirtualClock]: crate::clock::VirtualClock")]
+#![cfg_attr(not(feature = "time"), doc = "[VirtualClock]: #feature-flags")]
+#![cfg_attr(feature = "time", doc = "[now]: crate::clock::now")]
+#![cfg_attr(not(feature = "time"), doc = "[now]: #feature-flags")]
 #![cfg_attr(feature = "time", doc = "[sleep_until]: crate::sleep_until()")]
 #![cfg_attr(not(feature = "time"), doc = "[sleep_until]: #feature-flags")]
 #![cfg_attr(feature = "time", doc = "[TimeoutExt]: crate::TimeoutExt")]

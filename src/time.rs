@@ -284,22 +284,20 @@ impl From<Elapsed> for std::io::Error {
 ///
 /// # Timers
 ///
-/// async-io keeps one timer table per process. Who fires the timers depends
-/// on the executor:
-///
-/// - Under `smol::block_on` or `async_io::block_on` (and a `smol::Executor`
-///   run on threads inside them), the blocking thread itself waits on the
-///   reactor while the task is idle and fires the timer.
-/// - Under tokio, `futures::executor`, or any executor that never blocks on
-///   async-io, the timers are fired by async-io's helper thread, named
-///   `async-io`, which is started on the first timer registration and wakes
-///   your task across threads. Nothing else is needed: no tokio time driver,
-///   no runtime handle.
+/// The timer runs on the clock of the runtime it is armed in (see the crate
+/// docs' `# Timers`): tokio's own time driver inside a tokio runtime with the
+/// `tokio` feature, a [`VirtualClock`](crate::clock::VirtualClock) under its
+/// `run`, and async-io's timers everywhere else. With async-io, under
+/// `smol::block_on` or `async_io::block_on` the blocking thread fires the
+/// timer while it waits; under any other executor, async-io's helper thread
+/// (named `async-io`, started on the first timer) fires it and wakes the
+/// task. The clock is chosen at the first pending poll and the timer stays
+/// on it; deadlines are compared with that clock's time, which
+/// [`clock::now()`](crate::clock::now) reads.
 ///
 /// A timer never fires early. How late it fires depends on the machine and
-/// on who fires it (the blocking thread, or the `async-io` thread, which
-/// has to wake your task across threads); the figures measured under each
-/// executor, beside tokio's own timer, are in the repository's
+/// on the clock (tokio's rounds deadlines up to the next millisecond); the
+/// figures measured under each executor are in the repository's
 /// [BENCHMARKS.md](https://github.com/aiokit/aiokit/blob/main/BENCHMARKS.md#time).
 /// The operating system's timer granularity applies (coarse on Windows).
 ///
@@ -314,9 +312,10 @@ impl From<Elapsed> for std::io::Error {
 ///
 /// # Panics
 ///
-/// A panic of the future propagates to the caller. Registering the timer
-/// panics only if async-io cannot start its reactor (the OS refuses a poller
-/// or a thread).
+/// A panic of the future propagates to the caller. Arming the timer panics
+/// only inside a tokio runtime built without its time driver, with the
+/// `tokio` feature (tokio's message names the fix: `enable_time`), or if
+/// async-io cannot start its reactor (the OS refuses a poller or a thread).
 ///
 /// # Examples
 ///
@@ -361,8 +360,9 @@ where
 ///
 /// # Panics
 ///
-/// A panic of the future propagates to the caller. Registering the timer
-/// panics only if async-io cannot start its reactor.
+/// A panic of the future propagates to the caller. Arming the timer panics
+/// only as for [`timeout()`]: a tokio runtime without its time driver, or
+/// async-io unable to start its reactor.
 ///
 /// # Examples
 ///
@@ -416,8 +416,12 @@ pin_project! {
     ///   overflow [`Instant`] (such as [`Duration::MAX`]) means "no
     ///   deadline": no timer is registered and the future is simply awaited.
     ///   A far-future `Instant` is registered as given, and is never reached.
-    /// - **Any executor.** The timers are async-io's; see the `# Timers`
-    ///   section of [`timeout()`] for who fires them.
+    /// - **Any executor, the runtime's clock.** The timers are tokio's own
+    ///   inside a tokio runtime (with the `tokio` feature), a virtual
+    ///   clock's under [`VirtualClock::run`](crate::clock::VirtualClock::run),
+    ///   async-io's elsewhere; see the `# Timers` section of [`timeout()`].
+    ///   A timer stays on the clock it was first armed on, including through
+    ///   [`reschedule`](Timeout::reschedule).
     ///
     /// # Cancellation
     ///
@@ -680,7 +684,7 @@ impl<F: IntoFuture> TimeoutExt for F {}
 /// Sleeps for `duration`, like `asyncio.sleep(d)` or a promise around
 /// `setTimeout`.
 ///
-/// **The deadline is fixed when the `Sleep` is made**: `Instant::now() +
+/// **The deadline is fixed when the `Sleep` is made**: [`clock::now()`](crate::clock::now)` +
 /// duration`, like JavaScript's `setTimeout`, `tokio::time::sleep` and
 /// async-io's `Timer::after`. A sleep made, then awaited after other work,
 /// ends `duration` after it was made (at once, if that has passed);
@@ -696,7 +700,8 @@ impl<F: IntoFuture> TimeoutExt for F {}
 ///
 /// # Panics
 ///
-/// Only if async-io cannot start its reactor.
+/// Only as for [`timeout()`]: inside a tokio runtime without its time driver
+/// (with the `tokio` feature), or if async-io cannot start its reactor.
 ///
 /// # Examples
 ///
@@ -726,13 +731,17 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Sleeps until the instant `deadline`; at once if it has passed.
 ///
+/// Compute the deadline from [`clock::now()`](crate::clock::now), which follows the clock the
+/// timers use (tokio's paused clock, a virtual clock).
+///
 /// # Cancellation
 ///
 /// Dropping the `Sleep` deregisters its timer.
 ///
 /// # Panics
 ///
-/// Only if async-io cannot start its reactor.
+/// Only as for [`timeout()`]: inside a tokio runtime without its time driver
+/// (with the `tokio` feature), or if async-io cannot start its reactor.
 ///
 /// # Examples
 ///

@@ -40,42 +40,40 @@ fn smoke() {
 fn every_timer_follows_tokios_paused_clock() {
     // Bounded by a tokio timer: a timer on another clock fails at once.
     let bounded = |body| async { tokio::time::timeout(30 * 86_400 * SEC, body).await };
-    paused().block_on(bounded(async {
-        let start = clock::now();
-        let out = timeout(1800 * SEC, std::future::pending::<()>()).await;
-        assert_eq!(out, Err(Elapsed::new()));
-        assert_eq!(clock::now() - start, 1800 * SEC);
+    paused()
+        .block_on(bounded(async {
+            let start = clock::now();
+            let out = timeout(1800 * SEC, std::future::pending::<()>()).await;
+            assert_eq!(out, Err(Elapsed::new()));
+            assert_eq!(clock::now() - start, 1800 * SEC);
 
-        let pages: Vec<u32> = aiokit::paginate(0u32, |n| async move {
-            Ok::<_, ()>(if n < 9 {
-                Page::next([n], n + 1)
-            } else {
-                Page::last([n])
+            let pages: Vec<u32> = aiokit::paginate(0u32, |n| async move {
+                Ok::<_, ()>(if n < 9 {
+                    Page::next([n], n + 1)
+                } else {
+                    Page::last([n])
+                })
             })
-        })
-        .min_interval(SEC)
-        .try_collect()
-        .await
-        .unwrap();
-        assert_eq!(pages.len(), 10);
-        assert_eq!(clock::now() - start, 1809 * SEC);
+            .min_interval(SEC)
+            .try_collect()
+            .await
+            .unwrap();
+            assert_eq!(pages.len(), 10);
+            assert_eq!(clock::now() - start, 1809 * SEC);
 
-        let failed: Vec<_> = aiokit::paginate_numbered(
-            0u32,
-            |p| p + 1,
-            |_| async { Err::<Vec<u8>, _>("503") },
-        )
-        .retry(Retry::new(4, |_: &&str| true).backoff(SEC))
-        .collect()
-        .await;
-        assert_eq!(failed.len(), 1);
-        assert_eq!(clock::now() - start, (1809 + 1 + 2 + 4) * SEC);
+            let failed: Vec<_> =
+                aiokit::paginate_numbered(0u32, |p| p + 1, |_| async { Err::<Vec<u8>, _>("503") })
+                    .retry(Retry::new(4, |_: &&str| true).backoff(SEC))
+                    .collect()
+                    .await;
+            assert_eq!(failed.len(), 1);
+            assert_eq!(clock::now() - start, (1809 + 1 + 2 + 4) * SEC);
 
-        let mut each = futures::stream::pending::<()>().timeout_each(5 * SEC);
-        assert_eq!(each.next().await, Some(Err(Elapsed::new())));
-        assert_eq!(clock::now() - start, (1816 + 5) * SEC);
-    }))
-    .expect("every aiokit timer is on tokio's clock");
+            let mut each = futures::stream::pending::<()>().timeout_each(5 * SEC);
+            assert_eq!(each.next().await, Some(Err(Elapsed::new())));
+            assert_eq!(clock::now() - start, (1816 + 5) * SEC);
+        }))
+        .expect("every aiokit timer is on tokio's clock");
 }
 
 #[test]

@@ -297,8 +297,7 @@ fn reschedule_later_or_to_none_lets_the_future_finish() {
         // After an `Err(Elapsed)`, a later deadline lets it wait again.
         let mut t = pin!(timeout(5 * MS, work()));
         assert_eq!(t.as_mut().await, Err(Elapsed::new()));
-        t.as_mut()
-            .reschedule(now() + Duration::from_secs(20));
+        t.as_mut().reschedule(now() + Duration::from_secs(20));
         assert_eq!(t.as_mut().await, Ok("done"));
     });
 }

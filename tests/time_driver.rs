@@ -83,7 +83,11 @@ fn fire_three_timers(name: &str, run: Executor) -> Vec<String> {
         );
     });
     let wakers = wakers.lock().unwrap().clone();
-    assert_eq!(wakers.len(), 3, "{name}: one wake per timer, got {wakers:?}");
+    assert_eq!(
+        wakers.len(),
+        3,
+        "{name}: one wake per timer, got {wakers:?}"
+    );
     wakers
 }
 
