@@ -40,7 +40,25 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::utils::clock::{self as seam, Instant, VirtualCore};
+use crate::utils::clock::{self as seam, VirtualCore};
+
+/// The instant type of aiokit's deadlines ([`timeout_at()`],
+/// [`sleep_until()`], [`Timeout::reschedule`], [`now()`], [`VirtualClock`]):
+/// [`std::time::Instant`] itself, except on `wasm32-unknown-unknown`
+/// (browsers, node, workers), where std's `Instant::now()` panics and this is
+/// web-time's `Instant`, which reads the host's `performance.now()`. Code
+/// meant for both names it `aiokit::clock::Instant`.
+///
+/// [`timeout_at()`]: crate::timeout_at
+/// [`sleep_until()`]: crate::sleep_until
+/// [`Timeout::reschedule`]: crate::Timeout::reschedule
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use std::time::Instant;
+/// The instant type of aiokit's deadlines: on `wasm32-unknown-unknown`,
+/// web-time's `Instant`, which reads the host's `performance.now()` (std's
+/// `Instant::now()` panics there); [`std::time::Instant`] elsewhere.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub use web_time::Instant;
 
 /// The current time on the clock that aiokit's timers use here: the time
 /// source to read when you compute deadlines for [`timeout_at()`],

@@ -582,7 +582,8 @@ mod queue;
 mod race;
 mod settled;
 mod stream;
-#[cfg(feature = "thread")]
+// The JavaScript host has no threads: `thread` compiles to nothing there.
+#[cfg(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown"))))]
 mod thread;
 #[cfg(feature = "time")]
 mod time;
@@ -616,7 +617,7 @@ pub use crate::time::{
     timeout, timeout_at,
 };
 
-#[cfg(feature = "thread")]
+#[cfg(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown"))))]
 #[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
 pub use crate::thread::{
     CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,

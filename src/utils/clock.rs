@@ -8,7 +8,9 @@
 //!    `VirtualClock` does so around each poll of the future it runs);
 //! 2. with the `tokio` feature, the time driver of the tokio runtime this
 //!    thread is in (`Handle::try_current()`);
-//! 3. async-io's timers otherwise.
+//! 3. async-io's timers otherwise; on the JavaScript host
+//!    (`wasm32-unknown-unknown`: browsers, node, workers), the host's
+//!    `setTimeout`, through gloo-timers.
 //!
 //! A timer keeps its backend for life: re-arming it ([`Timer::set_at`])
 //! moves its deadline on the same clock, and its clock reads
@@ -17,7 +19,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 use std::future::Future;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -26,7 +30,12 @@ use std::time::Duration;
 pub(crate) use self::instant::Instant;
 
 mod instant {
+    // std's `Instant::now()` panics on the JavaScript host; web-time's reads
+    // `performance.now()` there, and is std's own elsewhere.
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     pub(crate) use std::time::Instant;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    pub(crate) use web_time::Instant;
 }
 
 /// The current time on the clock that a timer armed here and now would use.
@@ -38,11 +47,15 @@ pub(crate) fn now() -> Instant {
 /// The clock a timer armed here and now would use: found once, then read
 /// and armed on, so that arming a timer looks the runtime up only once.
 pub(crate) enum Clock {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     AsyncIo,
     /// This thread is in a tokio runtime's context.
-    #[cfg(feature = "tokio")]
+    #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
     Tokio,
     Virtual(Arc<VirtualCore>),
+    /// The JavaScript host's `setTimeout`.
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    Web,
 }
 
 impl Clock {
@@ -52,36 +65,45 @@ impl Clock {
         if let Some(core) = with_current(Arc::clone) {
             return Clock::Virtual(core);
         }
-        #[cfg(feature = "tokio")]
+        #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
         if tokio::runtime::Handle::try_current().is_ok() {
             return Clock::Tokio;
         }
-        Clock::AsyncIo
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        return Clock::AsyncIo;
+        #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+        return Clock::Web;
     }
 
     #[inline]
     pub(crate) fn now(&self) -> Instant {
         match self {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Clock::AsyncIo => Instant::now(),
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Clock::Tokio => tokio::time::Instant::now().into_std(),
             Clock::Virtual(core) => core.now(),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Clock::Web => Instant::now(),
         }
     }
 
     /// A timer at `deadline` on this clock.
     pub(crate) fn timer_at(self, deadline: Instant) -> Timer {
         let backend = match self {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Clock::AsyncIo => Backend::AsyncIo(async_io::Timer::at(deadline)),
             // Still in the runtime's context (a `Clock` is used where it is
             // found), so `sleep_until` finds the runtime. It panics with
             // tokio's message, which names `enable_time`, if the runtime
             // was built without its time driver.
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Clock::Tokio => Backend::Tokio(Box::pin(tokio::time::sleep_until(
                 tokio::time::Instant::from_std(deadline),
             ))),
             Clock::Virtual(core) => Backend::Virtual(VirtualTimer::new(core, deadline)),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Clock::Web => Backend::Web(web::WebTimer::new(deadline)),
         };
         Timer { backend }
     }
@@ -93,12 +115,15 @@ pub(crate) struct Timer {
 }
 
 enum Backend {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     AsyncIo(async_io::Timer),
     // Boxed: tokio's `Sleep` is `!Unpin`, and aiokit's `Sleep` and
     // `Timeout<F: Unpin>` stay `Unpin` whatever the backend.
-    #[cfg(feature = "tokio")]
+    #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
     Tokio(Pin<Box<tokio::time::Sleep>>),
     Virtual(VirtualTimer),
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    Web(web::WebTimer),
 }
 
 impl Timer {
@@ -110,10 +135,13 @@ impl Timer {
     /// The current time on this timer's clock.
     pub(crate) fn now(&self) -> Instant {
         match &self.backend {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(_) => Instant::now(),
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Backend::Tokio(_) => tokio::time::Instant::now().into_std(),
             Backend::Virtual(timer) => timer.core.now(),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Backend::Web(_) => Instant::now(),
         }
     }
 
@@ -121,12 +149,15 @@ impl Timer {
     /// that task at the new deadline without another poll.
     pub(crate) fn set_at(&mut self, deadline: Instant) {
         match &mut self.backend {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => timer.set_at(deadline),
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Backend::Tokio(sleep) => sleep
                 .as_mut()
                 .reset(tokio::time::Instant::from_std(deadline)),
             Backend::Virtual(timer) => timer.set_at(deadline),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Backend::Web(timer) => timer.set_at(deadline),
         }
     }
 
@@ -138,10 +169,13 @@ impl Timer {
     /// again, so the worst case is a wake that finds nothing to do.
     pub(crate) fn clear(&mut self) {
         match &mut self.backend {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => timer.clear(),
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Backend::Tokio(_) => {}
             Backend::Virtual(timer) => timer.clear(),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Backend::Web(timer) => timer.clear(),
         }
     }
 
@@ -150,10 +184,13 @@ impl Timer {
     #[inline]
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.backend {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => Pin::new(timer).poll(cx).map(drop),
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Backend::Tokio(sleep) => sleep.as_mut().poll(cx),
             Backend::Virtual(timer) => timer.poll(cx),
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Backend::Web(timer) => timer.poll(cx),
         }
     }
 }
@@ -161,10 +198,13 @@ impl Timer {
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = match &self.backend {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(_) => "async-io",
-            #[cfg(feature = "tokio")]
+            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
             Backend::Tokio(_) => "tokio",
             Backend::Virtual(_) => "virtual",
+            #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+            Backend::Web(_) => "setTimeout",
         };
         f.debug_struct("Timer").field("clock", &backend).finish()
     }
@@ -327,7 +367,7 @@ impl fmt::Debug for Hold {
 /// A hold on the current virtual clock, if this thread has one: for work
 /// that runs outside the clock's reach (another thread) and must finish
 /// before the clock jumps past it.
-#[cfg_attr(not(feature = "thread"), allow(dead_code))]
+#[cfg_attr(not(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown")))), allow(dead_code))]
 pub(crate) fn hold_current() -> Option<Hold> {
     with_current(|core| core.hold())
 }
@@ -394,5 +434,112 @@ impl Drop for VirtualTimer {
     fn drop(&mut self) {
         let removed = self.core.lock().timers.remove(&(self.deadline, self.id));
         drop(removed);
+    }
+}
+
+/// The JavaScript host's timers: `setTimeout` through gloo-timers (which
+/// works in browsers, workers and node alike), woken from the host's event
+/// loop.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod web {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::task::{Context, Poll, Waker};
+
+    use gloo_timers::callback::Timeout;
+
+    use super::Instant;
+
+    /// `setTimeout` takes a signed 32-bit delay in milliseconds; a longer
+    /// wait is armed in steps of this length.
+    const MAX_DELAY_MS: u128 = i32::MAX as u128;
+
+    pub(super) struct WebTimer {
+        deadline: Instant,
+        /// The waker of the last pending poll, and whether the scheduled
+        /// callback has run.
+        shared: Rc<RefCell<Shared>>,
+        /// The scheduled callback; dropping it calls `clearTimeout`.
+        scheduled: Option<Timeout>,
+    }
+
+    #[derive(Default)]
+    struct Shared {
+        waker: Option<Waker>,
+        ran: bool,
+    }
+
+    impl WebTimer {
+        pub(super) fn new(deadline: Instant) -> Self {
+            Self {
+                deadline,
+                shared: Rc::default(),
+                scheduled: None,
+            }
+        }
+
+        /// Schedules the callback for the deadline (or the longest delay
+        /// the host takes), replacing any scheduled one.
+        fn schedule(&mut self, now: Instant) {
+            let wait = self.deadline.saturating_duration_since(now);
+            // Rounded up: the host may run the callback a little early by
+            // `performance.now()`, and a callback that finds the deadline
+            // not reached schedules again.
+            let ms = wait.as_micros().div_ceil(1000).min(MAX_DELAY_MS) as u32;
+            self.shared.borrow_mut().ran = false;
+            let shared = self.shared.clone();
+            self.scheduled = Some(Timeout::new(ms, move || {
+                let waker = {
+                    let mut shared = shared.borrow_mut();
+                    shared.ran = true;
+                    shared.waker.take()
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }));
+        }
+
+        pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+            let now = Instant::now();
+            if self.deadline <= now {
+                self.scheduled = None;
+                return Poll::Ready(());
+            }
+            {
+                let mut shared = self.shared.borrow_mut();
+                match &shared.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => shared.waker = Some(cx.waker().clone()),
+                }
+            }
+            let ran = self.shared.borrow().ran;
+            if self.scheduled.is_none() || ran {
+                self.schedule(now);
+            }
+            Poll::Pending
+        }
+
+        pub(super) fn set_at(&mut self, deadline: Instant) {
+            self.deadline = deadline;
+            self.scheduled = None;
+            // A timer that was polled keeps waking its task: re-armed now,
+            // or woken now if the new deadline has passed.
+            if self.shared.borrow().waker.is_some() {
+                let now = Instant::now();
+                if deadline <= now {
+                    let waker = self.shared.borrow_mut().waker.take();
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                } else {
+                    self.schedule(now);
+                }
+            }
+        }
+
+        pub(super) fn clear(&mut self) {
+            self.scheduled = None;
+        }
     }
 }
