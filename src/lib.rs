@@ -504,6 +504,35 @@
 //!   fetching the next page with processing this one.
 //! - `to_thread` costs what calling `blocking::unblock` directly does.
 //!
+//! # WebAssembly: browsers, node and workers
+//!
+//! aiokit builds for `wasm32-unknown-unknown` with the same Cargo line,
+//! `aiokit = "0.1"`, and the same code runs there: the gather family with
+//! limits, the stream forms, `TaskGroup`, `race` / `race_ok`, `Queue`,
+//! `paginate` (prefetch, retry, `min_interval`), [`sleep()`][sleep],
+//! [`timeout()`][timeout] and the rest of the `time` feature, and the
+//! virtual test clock. Run the futures with the host's executor
+//! (`wasm_bindgen_futures::spawn_local`, or the framework's own).
+//!
+//! - **Timers** are the host's `setTimeout` (through gloo-timers), woken
+//!   from the JavaScript event loop; the clock is `performance.now()`.
+//!   [`clock::Instant`][Instant] is web-time's `Instant` there, because
+//!   std's `Instant::now()` panics on that target; it is std's `Instant`
+//!   everywhere else, so code written with `aiokit::clock::Instant` builds
+//!   on both. On the host, the timer futures are not `Send` (a JavaScript
+//!   timer belongs to its thread); elsewhere they are.
+//! - **`thread`** compiles to nothing: the host has no threads to offload
+//!   to, so [`to_thread()`][to_thread] and `ThreadLimiter` do not exist
+//!   there (the feature may stay on). The `tokio` feature has no effect.
+//! - **Panics abort.** The target builds with `panic = "abort"`, so a panic
+//!   is not caught: `gather_settled` never reports `Settled::Panicked`
+//!   there, and a panicking child stops the whole instance (the host sees a
+//!   `RuntimeError: unreachable`) instead of resuming in the awaiting task.
+//!
+//! The repository's `examples/wasm-demo` is a page that walks a paginated
+//! JSON API and fetches every item with at most 4 requests in flight and a
+//! timeout each, rendering the outcomes as they arrive.
+//!
 //! # Feature flags
 //!
 //! - `time` (default): timers ([`timeout()`][timeout], [`sleep()`][sleep],
@@ -538,6 +567,8 @@
 #![cfg_attr(feature = "time", doc = "[VirtualClock]: crate::clock::VirtualClock")]
 #![cfg_attr(not(feature = "time"), doc = "[VirtualClock]: #feature-flags")]
 #![cfg_attr(feature = "time", doc = "[now]: crate::clock::now")]
+#![cfg_attr(feature = "time", doc = "[Instant]: crate::clock::Instant")]
+#![cfg_attr(not(feature = "time"), doc = "[Instant]: #feature-flags")]
 #![cfg_attr(not(feature = "time"), doc = "[now]: #feature-flags")]
 #![cfg_attr(feature = "time", doc = "[sleep_until]: crate::sleep_until()")]
 #![cfg_attr(not(feature = "time"), doc = "[sleep_until]: #feature-flags")]
@@ -583,7 +614,10 @@ mod race;
 mod settled;
 mod stream;
 // The JavaScript host has no threads: `thread` compiles to nothing there.
-#[cfg(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+#[cfg(all(
+    feature = "thread",
+    not(all(target_arch = "wasm32", target_os = "unknown"))
+))]
 mod thread;
 #[cfg(feature = "time")]
 mod time;
@@ -617,7 +651,10 @@ pub use crate::time::{
     timeout, timeout_at,
 };
 
-#[cfg(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+#[cfg(all(
+    feature = "thread",
+    not(all(target_arch = "wasm32", target_os = "unknown"))
+))]
 #[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
 pub use crate::thread::{
     CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,

@@ -28,7 +28,10 @@ async fn smoke() {
     let start = Instant::now();
     let out = aiokit::gather([after(30, 1), after(10, 2), after(20, 3)]).await;
     assert_eq!(out, [1, 2, 3]);
-    assert!(start.elapsed() >= 30 * MS, "the host's timers never fire early");
+    assert!(
+        start.elapsed() >= 30 * MS,
+        "the host's timers never fire early"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -49,7 +52,10 @@ async fn a_timeout_fires_and_a_ready_future_wins() {
     let stuck = std::future::pending::<()>();
     assert_eq!(aiokit::timeout(20 * MS, stuck).await, Err(Elapsed::new()));
     assert_eq!(aiokit::timeout(Duration::ZERO, async { 7 }).await, Ok(7));
-    assert_eq!(aiokit::timeout(Duration::from_secs(5), after(5, 8)).await, Ok(8));
+    assert_eq!(
+        aiokit::timeout(Duration::from_secs(5), after(5, 8)).await,
+        Ok(8)
+    );
     let deadline = clock::now() + 10 * MS;
     let out = aiokit::timeout_at(deadline, std::future::pending::<()>()).await;
     assert!(out.is_err());
@@ -88,7 +94,10 @@ async fn timeout_each_yields_elapsed_items_and_goes_on() {
     let ((), items) = (producer, consumer).gather().await;
     let values: Vec<i32> = items.iter().filter_map(|r| r.ok()).collect();
     assert_eq!(values, [1, 2, 3]);
-    assert!(items.iter().any(Result::is_err), "item 2 was late: {items:?}");
+    assert!(
+        items.iter().any(Result::is_err),
+        "item 2 was late: {items:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -112,16 +121,19 @@ async fn gather_with_a_limit_keeps_order_and_the_limit() {
 
 #[wasm_bindgen_test]
 async fn try_gather_returns_the_first_error() {
-    let out: Result<Vec<u32>, &str> =
-        aiokit::try_gather([after(30, Ok(1)), after(10, Err("second failed")), after(50, Ok(3))])
-            .await;
+    let out: Result<Vec<u32>, &str> = aiokit::try_gather([
+        after(30, Ok(1)),
+        after(10, Err("second failed")),
+        after(50, Ok(3)),
+    ])
+    .await;
     assert_eq!(out, Err("second failed"));
 }
 
 #[wasm_bindgen_test]
 async fn gather_settled_reports_ok_and_err() {
-    let out = aiokit::gather_settled([after(20, Ok(1)), after(5, Err("no")), after(10, Ok(3))])
-        .await;
+    let out =
+        aiokit::gather_settled([after(20, Ok(1)), after(5, Err("no")), after(10, Ok(3))]).await;
     assert!(matches!(out[0], Settled::Ok(1)));
     assert!(matches!(out[1], Settled::Err("no")));
     assert!(matches!(out[2], Settled::Ok(3)));
@@ -193,8 +205,12 @@ async fn the_stream_forms_with_a_limit() {
 async fn race_and_race_ok() {
     let winner = aiokit::race([after(30, "slow"), after(5, "fast"), after(60, "slowest")]).await;
     assert_eq!(winner, "fast");
-    let first_ok = aiokit::race_ok([after(5, Err("down")), after(20, Ok("up")), after(40, Ok("late"))])
-        .await;
+    let first_ok = aiokit::race_ok([
+        after(5, Err("down")),
+        after(20, Ok("up")),
+        after(40, Ok("late")),
+    ])
+    .await;
     assert_eq!(first_ok, Ok("up"));
 }
 
@@ -284,7 +300,11 @@ async fn paginate_with_prefetch_retry_and_min_interval_over_a_local_mock() {
     // Cursor pagination too.
     let pages: Vec<u32> = aiokit::paginate(0u32, |n| async move {
         aiokit::sleep(MS).await;
-        Ok::<_, ()>(if n < 2 { Page::next([n], n + 1) } else { Page::last([n]) })
+        Ok::<_, ()>(if n < 2 {
+            Page::next([n], n + 1)
+        } else {
+            Page::last([n])
+        })
     })
     .try_collect()
     .await
@@ -301,7 +321,8 @@ async fn the_virtual_clock_works_on_the_host() {
             for _ in 0..60 {
                 aiokit::sleep(Duration::from_secs(60)).await;
             }
-            let out = aiokit::timeout(Duration::from_secs(1800), std::future::pending::<()>()).await;
+            let out =
+                aiokit::timeout(Duration::from_secs(1800), std::future::pending::<()>()).await;
             assert!(out.is_err());
             clock::now() - start
         })

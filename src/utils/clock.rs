@@ -50,7 +50,10 @@ pub(crate) enum Clock {
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     AsyncIo,
     /// This thread is in a tokio runtime's context.
-    #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+    #[cfg(all(
+        feature = "tokio",
+        not(all(target_arch = "wasm32", target_os = "unknown"))
+    ))]
     Tokio,
     Virtual(Arc<VirtualCore>),
     /// The JavaScript host's `setTimeout`.
@@ -65,7 +68,10 @@ impl Clock {
         if let Some(core) = with_current(Arc::clone) {
             return Clock::Virtual(core);
         }
-        #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+        #[cfg(all(
+            feature = "tokio",
+            not(all(target_arch = "wasm32", target_os = "unknown"))
+        ))]
         if tokio::runtime::Handle::try_current().is_ok() {
             return Clock::Tokio;
         }
@@ -80,7 +86,10 @@ impl Clock {
         match self {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Clock::AsyncIo => Instant::now(),
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Clock::Tokio => tokio::time::Instant::now().into_std(),
             Clock::Virtual(core) => core.now(),
             #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -97,7 +106,10 @@ impl Clock {
             // found), so `sleep_until` finds the runtime. It panics with
             // tokio's message, which names `enable_time`, if the runtime
             // was built without its time driver.
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Clock::Tokio => Backend::Tokio(Box::pin(tokio::time::sleep_until(
                 tokio::time::Instant::from_std(deadline),
             ))),
@@ -119,7 +131,10 @@ enum Backend {
     AsyncIo(async_io::Timer),
     // Boxed: tokio's `Sleep` is `!Unpin`, and aiokit's `Sleep` and
     // `Timeout<F: Unpin>` stay `Unpin` whatever the backend.
-    #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+    #[cfg(all(
+        feature = "tokio",
+        not(all(target_arch = "wasm32", target_os = "unknown"))
+    ))]
     Tokio(Pin<Box<tokio::time::Sleep>>),
     Virtual(VirtualTimer),
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -137,7 +152,10 @@ impl Timer {
         match &self.backend {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(_) => Instant::now(),
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Backend::Tokio(_) => tokio::time::Instant::now().into_std(),
             Backend::Virtual(timer) => timer.core.now(),
             #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -151,7 +169,10 @@ impl Timer {
         match &mut self.backend {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => timer.set_at(deadline),
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Backend::Tokio(sleep) => sleep
                 .as_mut()
                 .reset(tokio::time::Instant::from_std(deadline)),
@@ -171,7 +192,10 @@ impl Timer {
         match &mut self.backend {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => timer.clear(),
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Backend::Tokio(_) => {}
             Backend::Virtual(timer) => timer.clear(),
             #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -186,7 +210,10 @@ impl Timer {
         match &mut self.backend {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(timer) => Pin::new(timer).poll(cx).map(drop),
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Backend::Tokio(sleep) => sleep.as_mut().poll(cx),
             Backend::Virtual(timer) => timer.poll(cx),
             #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -200,7 +227,10 @@ impl fmt::Debug for Timer {
         let backend = match &self.backend {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             Backend::AsyncIo(_) => "async-io",
-            #[cfg(all(feature = "tokio", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+            #[cfg(all(
+                feature = "tokio",
+                not(all(target_arch = "wasm32", target_os = "unknown"))
+            ))]
             Backend::Tokio(_) => "tokio",
             Backend::Virtual(_) => "virtual",
             #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -367,7 +397,13 @@ impl fmt::Debug for Hold {
 /// A hold on the current virtual clock, if this thread has one: for work
 /// that runs outside the clock's reach (another thread) and must finish
 /// before the clock jumps past it.
-#[cfg_attr(not(all(feature = "thread", not(all(target_arch = "wasm32", target_os = "unknown")))), allow(dead_code))]
+#[cfg_attr(
+    not(all(
+        feature = "thread",
+        not(all(target_arch = "wasm32", target_os = "unknown"))
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn hold_current() -> Option<Hold> {
     with_current(|core| core.hold())
 }
