@@ -15,7 +15,7 @@ const browser = await chromium.launch({
 let failed = false;
 const check = (ok, what) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}`); if (!ok) failed = true; };
 try {
-  const page = await browser.newPage({ viewport: { width: 720, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 720, height: 560 } });
   page.on("pageerror", (e) => console.log(`page error: ${e}`));
   await page.goto(url);
   await page.waitForSelector("#done", { timeout: 30000 });
