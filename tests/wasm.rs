@@ -144,7 +144,8 @@ async fn gather_settled_reports_ok_and_err() {
 #[wasm_bindgen_test]
 #[should_panic(expected = "a child panicked")]
 async fn a_panic_in_gather_settled_aborts_on_the_host() {
-    let children: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, ()>>>>> = vec![
+    type Child = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, ()>>>>;
+    let children: Vec<Child> = vec![
         Box::pin(after(5, Ok(1))),
         Box::pin(async {
             aiokit::sleep(MS).await;
@@ -292,8 +293,7 @@ async fn paginate_with_prefetch_retry_and_min_interval_over_a_local_mock() {
     .unwrap();
     assert_eq!(items, (0..8).collect::<Vec<_>>());
     assert_eq!(failures.get(), 2);
-    let starts = starts.borrow();
-    for pair in starts.windows(2) {
+    for pair in starts.borrow().windows(2) {
         assert!(pair[1] - pair[0] >= 3 * MS, "min_interval holds");
     }
 
