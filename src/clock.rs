@@ -38,6 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use crate::utils::clock::{self as seam, VirtualCore};
@@ -603,6 +604,12 @@ impl<F: Future> Future for Run<F> {
             }
             // One of ours fired: poll again at the new time.
         }
+    }
+}
+
+impl<F: FusedFuture> FusedFuture for Run<F> {
+    fn is_terminated(&self) -> bool {
+        self.future.is_terminated()
     }
 }
 

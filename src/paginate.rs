@@ -122,6 +122,7 @@ impl<T, C> Page<T, C> {
 /// # });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PageError<E, C> {
     /// `fetch` returned `Err` for the page at `cursor` (after any retries).
     Fetch {
@@ -236,6 +237,7 @@ where
 /// assert_eq!(aiokit::OnRepeat::default(), aiokit::OnRepeat::Error);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum OnRepeat {
     /// Yield [`PageError::RepeatedCursor`] after the page that returned it,
     /// then end. The default.

@@ -638,6 +638,14 @@ impl<F: Future> Future for Timeout<F> {
     }
 }
 
+/// Terminated when the future is: after an `Err(Elapsed)` the future is
+/// still there, and a poll polls it (then reports the deadline again).
+impl<F: FusedFuture> FusedFuture for Timeout<F> {
+    fn is_terminated(&self) -> bool {
+        self.future.is_terminated()
+    }
+}
+
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")

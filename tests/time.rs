@@ -587,3 +587,18 @@ fn anything_into_future_can_be_timed_out() {
         assert_eq!(Job(3).timeout(MS).await, Ok(3));
     });
 }
+
+#[test]
+fn timeout_is_fused_when_its_future_is() {
+    time_matrix(|| async {
+        let mut t = timeout(Duration::from_secs(10), Box::pin(async { 1 }).fuse());
+        assert!(!t.is_terminated());
+        assert_eq!((&mut t).await, Ok(1));
+        assert!(t.is_terminated(), "the future completed");
+
+        // After a deadline the future is still there: not terminated.
+        let mut t = timeout(MS, Box::pin(std::future::pending::<()>()).fuse());
+        assert!((&mut t).await.is_err());
+        assert!(!t.is_terminated());
+    });
+}
