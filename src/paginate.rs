@@ -105,9 +105,9 @@ impl<T, C> Page<T, C> {
 ///
 /// ```
 /// use aiokit::{Page, PageError};
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let mut items = aiokit::paginate(0u32, |page| async move {
 ///     match page {
 ///         0 => Ok(Page::next(["a"], 1)),
@@ -304,7 +304,7 @@ pub enum OnRepeat {
 ///
 /// ```
 /// use aiokit::Page;
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// // A stand-in for an HTTP API: GET /items?token=... -> (items, next_token).
 /// async fn list_items(token: Option<String>) -> Result<(Vec<u32>, Option<String>), String> {
@@ -316,7 +316,7 @@ pub enum OnRepeat {
 ///     })
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let items = aiokit::paginate(None, |token| async move {
 ///     let (items, next) = list_items(token).await?;
 ///     // Some APIs end with an empty token instead of none.
@@ -335,7 +335,7 @@ pub enum OnRepeat {
 ///
 /// ```
 /// use aiokit::Page;
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// /// Returns the body and the `Link` header of a GET.
 /// async fn get(url: String) -> Result<(Vec<String>, String), std::io::Error> {
@@ -358,7 +358,7 @@ pub enum OnRepeat {
 ///     })
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let first = "https://api.example.com/repos?page=1".to_string();
 /// let repos = aiokit::paginate(first, |url| async move {
 ///     let (items, link) = get(url).await?;
@@ -367,7 +367,7 @@ pub enum OnRepeat {
 ///         None => Page::last(items),
 ///     })
 /// });
-/// let names: Vec<String> = futures::TryStreamExt::try_collect(repos).await.unwrap();
+/// let names: Vec<String> = repos.try_collect().await.unwrap();
 /// assert_eq!(names, ["repo 1", "repo 2", "repo 3"]);
 /// # });
 /// ```
@@ -379,7 +379,7 @@ pub enum OnRepeat {
 ///
 /// ```
 /// use aiokit::Page;
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// # #[derive(Debug)]
 /// # struct HttpError;
@@ -397,7 +397,7 @@ pub enum OnRepeat {
 ///     }
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let client = Client { base: "https://api.example.com".into() };
 ///
 /// // Borrowed: every request uses `&client`; the stream lives no longer than
@@ -415,7 +415,7 @@ pub enum OnRepeat {
 ///
 /// // Cloned per request: each future owns its client, so the stream owns
 /// // everything it uses (`'static`): it can be returned, stored or spawned.
-/// fn list(client: Client) -> impl futures_lite::Stream<Item = Result<u32, aiokit::PageError<HttpError, u32>>> {
+/// fn list(client: Client) -> impl Stream<Item = Result<u32, aiokit::PageError<HttpError, u32>>> {
 ///     aiokit::paginate(0u32, move |cursor| {
 ///         let client = client.clone();
 ///         async move {
@@ -635,9 +635,9 @@ macro_rules! common_builders {
         ///
         /// ```
         /// use aiokit::Page;
-        /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
         ///
-        /// # futures_lite::future::block_on(async {
+        /// # smol::block_on(async {
         /// let requested = std::cell::Cell::new(0);
         /// let mut items = aiokit::paginate(0u32, |page| {
         ///     requested.set(requested.get() + 1);
@@ -678,9 +678,9 @@ macro_rules! common_builders {
         ///
         /// ```
         /// use aiokit::Page;
-        /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
         ///
-        /// # futures_lite::future::block_on(async {
+        /// # smol::block_on(async {
         /// let requested = std::cell::Cell::new(0);
         /// let items = aiokit::paginate(0u32, |page| {
         ///     requested.set(requested.get() + 1);
@@ -715,9 +715,9 @@ macro_rules! common_builders {
         ///
         /// ```
         /// use aiokit::Page;
-        /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
         ///
-        /// # futures_lite::future::block_on(async {
+        /// # smol::block_on(async {
         /// let items = aiokit::paginate(0u32, |page| async move {
         ///     Ok::<_, ()>(Page::next([page], page + 1))
         /// })
@@ -751,9 +751,9 @@ macro_rules! common_builders {
         /// ```
         /// use std::time::Duration;
         /// use aiokit::{Page, Retry};
-        /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
         ///
-        /// # futures_lite::future::block_on(async {
+        /// # smol::block_on(async {
         /// let calls = std::cell::Cell::new(0);
         /// let items = aiokit::paginate(0u32, |page| {
         ///     calls.set(calls.get() + 1);
@@ -794,9 +794,9 @@ macro_rules! common_builders {
         /// ```
         /// use std::time::{Duration, Instant};
         /// use aiokit::Page;
-        /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
         ///
-        /// # futures_lite::future::block_on(async {
+        /// # smol::block_on(async {
         /// let start = Instant::now();
         /// let items = aiokit::paginate(0u32, |page| async move {
         ///     Ok::<_, ()>(if page < 2 { Page::next([page], page + 1) } else { Page::last([page]) })
@@ -845,9 +845,9 @@ impl<C, F, Fut, T, E> Paginate<C, F, Fut, T, E> {
     ///
     /// ```
     /// use aiokit::{OnRepeat, Page};
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// // A tailing API that returns its last token again at the end.
     /// let fetch = |token: u32| async move {
     ///     Ok::<_, ()>(Page::next([token], token.min(2) + 1))
@@ -885,9 +885,9 @@ impl<C, F, Fut, T, E> Paginate<C, F, Fut, T, E> {
     ///
     /// ```
     /// use aiokit::Page;
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let pages = aiokit::paginate(1u32, |page| async move {
     ///     Ok::<_, ()>(if page < 3 { Page::next([page; 2], page + 1) } else { Page::last([page]) })
     /// })
@@ -1049,7 +1049,7 @@ impl<C, F, Fut, T, E> fmt::Debug for Pages<C, F, Fut, T, E> {
 /// four requests at a time:
 ///
 /// ```
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// // A stand-in for GET /users?page=N&per_page=10 over 35 users.
 /// async fn users(page: u32, per_page: u32) -> Result<Vec<u32>, String> {
@@ -1057,7 +1057,7 @@ impl<C, F, Fut, T, E> fmt::Debug for Pages<C, F, Fut, T, E> {
 ///     Ok((first..(first + per_page).min(35)).collect())
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let all = aiokit::paginate_numbered(1, |page| page + 1, |page| users(page, 10))
 ///     .page_size(10)
 ///     .prefetch(4);
@@ -1069,14 +1069,14 @@ impl<C, F, Fut, T, E> fmt::Debug for Pages<C, F, Fut, T, E> {
 /// Offset and limit (`?offset=X&limit=N`), ending on an empty page:
 ///
 /// ```
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// const LIMIT: usize = 100;
 /// async fn rows(offset: usize) -> Result<Vec<usize>, std::io::Error> {
 ///     Ok((offset..(offset + LIMIT).min(250)).collect())
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let count = aiokit::paginate_numbered(0, |offset| offset + LIMIT, rows)
 ///     .count()
 ///     .await;
@@ -1139,9 +1139,9 @@ impl<C, S, F, Fut, T, E> PaginateNumbered<C, S, F, Fut, T, E> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let requested = std::cell::Cell::new(0);
     /// let items = aiokit::paginate_numbered(0, |page| page + 1, |page: usize| {
     ///     requested.set(requested.get() + 1);

@@ -215,7 +215,7 @@ impl fmt::Debug for Alarm {
 /// ```
 /// use std::time::Duration;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// async fn read_config() -> std::io::Result<String> {
 ///     let never = std::future::pending::<String>();
 ///     let text = aiokit::timeout(Duration::from_millis(1), never).await?;
@@ -346,7 +346,7 @@ impl From<Elapsed> for std::io::Error {
 /// use std::time::Duration;
 /// use aiokit::Elapsed;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let quick = async { 42 };
 /// assert_eq!(aiokit::timeout(Duration::from_secs(1), quick).await, Ok(42));
 ///
@@ -392,7 +392,7 @@ where
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let deadline = Instant::now() + Duration::from_millis(50);
 /// let first = aiokit::timeout_at(deadline, async { "first" }).await;
 /// let second = aiokit::timeout_at(deadline, std::future::pending::<&str>()).await;
@@ -455,9 +455,10 @@ pin_project! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use aiokit::{Timeout, TimeoutExt};
+    /// use aiokit::Timeout;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let t: Timeout<_> = async { 1 }.timeout(Duration::from_secs(1));
     /// assert_eq!(t.await, Ok(1));
     /// # });
@@ -487,14 +488,14 @@ impl<F> Timeout<F> {
     /// use std::pin::pin;
     /// use std::time::{Duration, Instant};
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let at = Instant::now() + Duration::from_secs(1);
     /// assert_eq!(aiokit::timeout_at(at, async {}).deadline(), Some(at));
     ///
     /// // A relative timeout learns its deadline on its first pending poll.
     /// let mut t = pin!(aiokit::timeout(Duration::from_millis(10), std::future::pending::<()>()));
     /// assert_eq!(t.deadline(), None);
-    /// assert_eq!(futures_lite::future::poll_once(t.as_mut()).await, None);
+    /// assert_eq!(smol::future::poll_once(t.as_mut()).await, None);
     /// assert!(t.deadline().is_some());
     ///
     /// // No deadline at all.
@@ -526,7 +527,7 @@ impl<F> Timeout<F> {
     /// use std::pin::pin;
     /// use std::time::{Duration, Instant};
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let work = aiokit::sleep(Duration::from_millis(30));
     /// let mut t = pin!(aiokit::timeout(Duration::from_millis(5), work));
     /// // Give it more time before it runs out.
@@ -566,8 +567,8 @@ impl<F> Timeout<F> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let mut t = aiokit::timeout(Duration::from_secs(1), futures_lite::future::ready(3));
+    /// # smol::block_on(async {
+    /// let mut t = aiokit::timeout(Duration::from_secs(1), std::future::ready(3));
     /// t.get_mut(); // any `&mut F` access
     /// assert_eq!(t.await, Ok(3));
     /// # });
@@ -584,7 +585,7 @@ impl<F> Timeout<F> {
     /// use std::pin::pin;
     /// use std::time::Duration;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut t = pin!(aiokit::timeout(Duration::from_secs(1), async { 5 }));
     /// // Finish the future directly, without the deadline.
     /// assert_eq!(t.as_mut().get_pin_mut().await, 5);
@@ -605,7 +606,7 @@ impl<F> Timeout<F> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let slow = Box::pin(async {
     ///     aiokit::sleep(Duration::from_millis(20)).await;
     ///     "done"
@@ -665,9 +666,9 @@ impl<F> fmt::Debug for Timeout<F> {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use aiokit::TimeoutExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// assert_eq!(async { 1 }.timeout(Duration::from_secs(1)).await, Ok(1));
 /// let deadline = Instant::now() + Duration::from_millis(5);
 /// assert!(std::future::pending::<()>().timeout_at(deadline).await.is_err());
@@ -681,9 +682,9 @@ pub trait TimeoutExt: IntoFuture + Sized {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use aiokit::TimeoutExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let page = async { "page" }.timeout(Duration::from_secs(10)).await;
     /// assert_eq!(page, Ok("page"));
     /// # });
@@ -698,9 +699,9 @@ pub trait TimeoutExt: IntoFuture + Sized {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use aiokit::TimeoutExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let deadline = Instant::now() + Duration::from_secs(10);
     /// assert_eq!(async { 2 }.timeout_at(deadline).await, Ok(2));
     /// # });
@@ -739,7 +740,7 @@ impl<F: IntoFuture> TimeoutExt for F {}
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let start = Instant::now();
 /// aiokit::sleep(Duration::from_millis(10)).await;
 /// assert!(start.elapsed() >= Duration::from_millis(10));
@@ -779,7 +780,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let deadline = Instant::now() + Duration::from_millis(10);
 /// aiokit::sleep_until(deadline).await;
 /// assert!(Instant::now() >= deadline);
@@ -800,7 +801,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// use std::time::Duration;
 /// use aiokit::Sleep;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let nap: Sleep = aiokit::sleep(Duration::from_millis(1));
 /// nap.await;
 /// # });
@@ -864,11 +865,10 @@ impl fmt::Debug for Sleep {
 ///
 /// ```
 /// use std::time::Duration;
-/// use aiokit::TimeoutStreamExt;
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
-/// let items: Vec<_> = futures_lite::stream::iter([1, 2])
+/// # smol::block_on(async {
+/// let items: Vec<_> = stream_iter([1, 2])
 ///     .timeout_each(Duration::from_secs(1))
 ///     .collect()
 ///     .await;
@@ -898,10 +898,10 @@ pub trait TimeoutStreamExt: Stream + Sized {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use aiokit::{Elapsed, TimeoutStreamExt};
-    /// use futures_lite::StreamExt;
+    /// use aiokit::Elapsed;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let calls = aiokit::as_completed([10, 500, 20].map(|ms| async move {
     ///     aiokit::sleep(Duration::from_millis(ms)).await;
     ///     ms
@@ -931,11 +931,11 @@ pin_project! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use aiokit::{TimeoutEach, TimeoutStreamExt};
-    /// use futures_lite::StreamExt;
+    /// use aiokit::TimeoutEach;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let mut s: TimeoutEach<_> = futures_lite::stream::pending::<u8>()
+    /// # smol::block_on(async {
+    /// let mut s: TimeoutEach<_> = smol::stream::pending::<u8>()
     ///     .timeout_each(Duration::from_millis(1));
     /// assert!(s.next().await.unwrap().is_err());
     /// # });
@@ -957,11 +957,10 @@ impl<S> TimeoutEach<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use aiokit::TimeoutStreamExt;
-    /// use futures_lite::StreamExt;
+        /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let s = futures_lite::stream::iter([1]).timeout_each(Duration::from_secs(1));
+    /// # smol::block_on(async {
+    /// let s = stream_iter([1]).timeout_each(Duration::from_secs(1));
     /// assert_eq!(s.into_inner().next().await, Some(1));
     /// # });
     /// ```
