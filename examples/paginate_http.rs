@@ -17,8 +17,8 @@ mod server;
 
 use std::time::{Duration, Instant};
 
+use aiokit::prelude::*;
 use aiokit::{OnRepeat, Page, Retry};
-use futures::{StreamExt, TryStreamExt};
 use server::{Api, CursorPage, HttpError, Item};
 
 /// One page of the cursor endpoint: `{"items": [...], "next": "c10"}`.

@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match outcome {
             Settled::Ok(user) => println!("   ok: user {}", user.id),
             Settled::Err(error) => println!("   failed: {error}"),
-            Settled::Panicked(panic) => println!("   panicked: {panic}"),
+            Settled::Panicked(panic) => println!("   {panic}"),
         }
     }
 

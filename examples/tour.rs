@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use aiokit::{GatherExt, GatherStreamExt, RaceExt, Settled};
-use futures_lite::StreamExt;
+use aiokit::Settled;
+use aiokit::prelude::*;
 
 /// Pretends to be a network call that takes `ms` milliseconds.
 async fn fetch(id: u32, ms: u64) -> String {
@@ -78,8 +78,6 @@ async fn as_completed_section() {
 }
 
 async fn time_section() {
-    use aiokit::{TimeoutExt, TimeoutStreamExt};
-
     println!("== timeout: asyncio.timeout / wait_for / Promise.race([p, timer])");
     let fast = fetch(1, 10).timeout(Duration::from_millis(100)).await;
     let slow = aiokit::timeout(Duration::from_millis(50), fetch(2, 5_000)).await;
@@ -92,7 +90,7 @@ async fn time_section() {
     println!("== Timeout::reschedule: asyncio's Timeout.reschedule");
     let mut call = std::pin::pin!(aiokit::timeout(Duration::from_millis(20), fetch(3, 80)));
     // Poll once so the clock starts, then grant more time.
-    let _ = futures_lite::future::poll_once(call.as_mut()).await;
+    let _ = smol::future::poll_once(call.as_mut()).await;
     let first = call.deadline();
     call.as_mut()
         .reschedule(Instant::now() + Duration::from_secs(1));
@@ -259,7 +257,7 @@ async fn stream_section() {
         .await;
     let failed: Vec<String> = details
         .iter()
-        .filter_map(|(_, outcome)| outcome.error().cloned())
+        .filter_map(|(_, outcome)| outcome.err().cloned())
         .collect();
     println!(
         "   {} details, 4 at a time, in {:?}; failed: {failed:?}",

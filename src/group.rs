@@ -99,7 +99,7 @@ enum Policy {
 /// ```
 /// use std::pin::Pin;
 /// use aiokit::{GroupHandle, TaskGroup};
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
 /// type Job = Pin<Box<dyn Future<Output = u32>>>;
 ///
@@ -115,7 +115,7 @@ enum Policy {
 ///     })
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let mut group: TaskGroup<Job> = TaskGroup::new().limit(2);
 /// let handle = group.handle();
 /// group.push(visit(0, handle));
@@ -156,9 +156,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// use std::future::ready;
     ///
     /// let mut group = aiokit::TaskGroup::new();
@@ -197,9 +197,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group = aiokit::TaskGroup::new().limit(2);
     /// for n in 0..10 {
     ///     group.push(async move { n });
@@ -263,9 +263,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group = aiokit::TaskGroup::new();
     /// let handle = group.handle();
     /// handle.push(async { 1 }).unwrap();
@@ -353,9 +353,9 @@ where
     ///
     /// ```
     /// use std::pin::Pin;
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group: aiokit::TaskGroup<Pin<Box<dyn Future<Output = Result<u8, &str>>>>> =
     ///     aiokit::TaskGroup::new().fail_fast();
     /// group.push(Box::pin(std::future::pending())); // dropped at the error
@@ -379,9 +379,10 @@ where
     ///
     /// ```
     /// use std::pin::Pin;
-    /// use futures_lite::{StreamExt, future::yield_now};
+    /// use aiokit::prelude::*;
+    /// use smol::future::yield_now;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// type Job = Pin<Box<dyn Future<Output = Result<u8, &'static str>>>>;
     /// let mut group: aiokit::TaskGroup<Job> = aiokit::TaskGroup::new().limit(2).drain_on_error();
     /// group.push(Box::pin(async {
@@ -494,9 +495,9 @@ impl<F: Future> fmt::Debug for TaskGroup<F> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let mut group = aiokit::TaskGroup::new();
 /// let handle = group.handle();
 /// std::thread::spawn(move || {
@@ -580,6 +581,13 @@ impl<F> fmt::Debug for GroupHandle<F> {
 /// The error of [`GroupHandle::push`]: the group is gone or closed; the
 /// future is handed back, never started.
 ///
+/// A push is refused when the group was dropped, or when its error policy
+/// ([`fail_fast`](TaskGroup::fail_fast), [`drain_on_error`](TaskGroup::drain_on_error))
+/// or a child's panic closed it. Under an error policy, children that are
+/// still running when the first `Err` arrives see their pushes refused: they
+/// should handle the error (skip the work, log it) rather than `unwrap` it.
+/// `Display` and `Debug` both give that reason.
+///
 /// # Examples
 ///
 /// ```
@@ -587,7 +595,8 @@ impl<F> fmt::Debug for GroupHandle<F> {
 /// let handle = group.handle();
 /// drop(group);
 /// let refused = handle.push(std::future::ready(7)).unwrap_err();
-/// assert_eq!(refused.to_string(), "the task group is closed");
+/// assert!(refused.to_string().starts_with("the task group is closed: it was dropped"));
+/// assert!(format!("{refused:?}").starts_with("PushError { reason: \"the task group is closed"));
 /// let _future = refused.into_inner();
 /// ```
 pub struct PushError<F>(F);
@@ -609,15 +618,22 @@ impl<F> PushError<F> {
     }
 }
 
+/// Why a push is refused; `Debug` and `Display` both say it, so that an
+/// `unwrap` or `expect` on a refused push explains itself.
+const PUSH_REFUSED: &str = "the task group is closed: it was dropped, or its error policy \
+     (fail_fast, drain_on_error) or a child's panic stopped it; the future was not started";
+
 impl<F> fmt::Debug for PushError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PushError").finish_non_exhaustive()
+        f.debug_struct("PushError")
+            .field("reason", &PUSH_REFUSED)
+            .finish_non_exhaustive()
     }
 }
 
 impl<F> fmt::Display for PushError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the task group is closed")
+        f.write_str(PUSH_REFUSED)
     }
 }
 

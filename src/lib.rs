@@ -191,7 +191,7 @@
 //!             match outcome {
 //!                 Settled::Ok(n) => println!("ok: {n}"),
 //!                 Settled::Err(error) => println!("failed: {error}"),
-//!                 Settled::Panicked(panic) => println!("panicked: {panic}"),
+//!                 Settled::Panicked(panic) => println!("{panic}"),
 //!             }
 //!         }
 //!         assert!(outcomes[0].is_ok() && outcomes[1].is_err());
@@ -550,7 +550,8 @@ mod paginate;
 mod panic;
 pub mod prelude;
 #[cfg(feature = "queue")]
-mod queue;
+#[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
+pub mod queue;
 mod race;
 mod settled;
 mod stream;
@@ -573,9 +574,7 @@ pub use crate::paginate::{
 pub use crate::panic::Panic;
 #[cfg(feature = "queue")]
 #[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
-pub use crate::queue::{
-    Get, Join, Put, PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError,
-};
+pub use crate::queue::{PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError};
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 pub use crate::settled::{Failure, ResultOutput, Settled};
 pub use crate::stream::{
@@ -591,8 +590,7 @@ pub use crate::time::{
 #[cfg(feature = "thread")]
 #[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
 pub use crate::thread::{
-    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,
-    to_thread_cancellable,
+    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, to_thread, to_thread_cancellable,
 };
 
 /// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.

@@ -259,3 +259,35 @@ pub fn poll_until_panic<F: Future + Unpin>(fut: &mut F) -> Box<dyn std::any::Any
     }
     panic!("no panic after 16 polls")
 }
+
+/// Runs `f`, which must panic, and returns the panic's location as
+/// `file:line`, as the panic hook sees it: with `#[track_caller]` on the
+/// panicking function, the caller's line. Only panics of this thread are
+/// captured; others go to the previous hook.
+pub fn panic_location(f: impl FnOnce()) -> String {
+    use std::sync::{Mutex, PoisonError};
+    // One capture at a time: the hook is global.
+    static HOOK: Mutex<()> = Mutex::new(());
+    let _one = HOOK.lock().unwrap_or_else(PoisonError::into_inner);
+    let me = std::thread::current().id();
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    {
+        let (seen, previous) = (seen.clone(), previous.clone());
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() == me {
+                *seen.lock().unwrap_or_else(PoisonError::into_inner) = info
+                    .location()
+                    .map(|at| format!("{}:{}", at.file(), at.line()));
+            } else {
+                previous(info);
+            }
+        }));
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    assert!(outcome.is_err(), "no panic");
+    let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
+    seen.expect("the hook saw the panic")
+}
