@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let agent = agent.clone();
                 let url = api.url(&format!("/items?cursor={cursor}&limit=5"));
                 async move {
-                    let page: CursorPage = blocking::unblock(move || {
+                    let page: CursorPage = aiokit::to_thread(move || {
                         agent.get(&url).call()?.body_mut().read_json::<CursorPage>()
                     })
                     .await?;

@@ -55,8 +55,13 @@ enum Policy {
 ///   group).
 ///
 /// Children of different types need a common type: push
-/// `Box::pin(async { .. })` into a `TaskGroup<Pin<Box<dyn Future<Output = T>>>>`
-/// (with `+ Send` to push from other threads).
+/// `Box::pin(async { .. })` into a `TaskGroup<Pin<Box<dyn Future<Output = T> + 'a>>>`
+/// (with `+ Send` to push from other threads). The `+ 'a` matters: without
+/// it, `dyn Future` means `dyn Future + 'static`, and a child that borrows a
+/// client or a `RefCell` of shared state fails to compile ("borrowed value
+/// does not live long enough", "`'1` must outlive `'static`"). Name the type
+/// once with its lifetime, `type Job<'a> = Pin<Box<dyn Future<Output = T> + 'a>>;`,
+/// as in the example below.
 ///
 /// # Errors
 ///
@@ -94,36 +99,58 @@ enum Policy {
 ///
 /// # Examples
 ///
-/// A crawl: each page can push the pages it links to, through a handle.
+/// A crawl: each page pushes the pages it links to, through a handle. The
+/// children borrow the set of pages seen (a `RefCell`: the group runs in one
+/// task), and a refused push is handled, not unwrapped: under an error policy
+/// the group closes at the first error while other children still run.
 ///
 /// ```
+/// use std::cell::RefCell;
+/// use std::collections::HashSet;
 /// use std::pin::Pin;
-/// use aiokit::{GroupHandle, TaskGroup};
+///
 /// use aiokit::prelude::*;
+/// use aiokit::{GroupHandle, TaskGroup};
 ///
-/// type Job = Pin<Box<dyn Future<Output = u32>>>;
+/// /// A child; `'a` lets it borrow what outlives the group.
+/// type Job<'a> = Pin<Box<dyn Future<Output = Result<u32, String>> + 'a>>;
 ///
-/// fn visit(page: u32, group: GroupHandle<Job>) -> Job {
+/// fn visit<'a>(page: u32, seen: &'a RefCell<HashSet<u32>>, group: GroupHandle<Job<'a>>) -> Job<'a> {
 ///     Box::pin(async move {
+///         if page == 5 {
+///             return Err(format!("page {page}: server error"));
+///         }
 ///         // Page n links to pages 2n + 1 and 2n + 2, up to page 6.
-///         for child in [2 * page + 1, 2 * page + 2] {
-///             if child <= 6 {
-///                 group.push(visit(child, group.clone())).unwrap();
+///         for link in [2 * page + 1, 2 * page + 2] {
+///             if link <= 6 && seen.borrow_mut().insert(link) {
+///                 if let Err(refused) = group.push(visit(link, seen, group.clone())) {
+///                     println!("not following {link}: {refused}");
+///                 }
 ///             }
 ///         }
-///         page
+///         Ok(page)
 ///     })
 /// }
 ///
 /// # smol::block_on(async {
-/// let mut group: TaskGroup<Job> = TaskGroup::new().limit(2);
+/// let seen = RefCell::new(HashSet::from([0]));
+/// let mut group: TaskGroup<Job<'_>> = TaskGroup::new().limit(2);
 /// let handle = group.handle();
-/// group.push(visit(0, handle));
-/// let mut pages: Vec<u32> = group.map(|(_, page)| page).collect().await;
+/// group.push(visit(0, &seen, handle));
+/// let mut pages = Vec::new();
+/// while let Some((_, outcome)) = group.next().await {
+///     match outcome {
+///         Ok(page) => pages.push(page),
+///         Err(error) => println!("{error}"),
+///     }
+/// }
 /// pages.sort();
-/// assert_eq!(pages, [0, 1, 2, 3, 4, 5, 6]);
+/// assert_eq!(pages, [0, 1, 2, 3, 4, 6]);
 /// # });
 /// ```
+///
+/// `cargo run --example crawl_group` runs a crawler like this one against a
+/// real HTTP server on 127.0.0.1, under each error policy.
 #[must_use = "streams do nothing unless polled"]
 pub struct TaskGroup<F: Future> {
     engine: Engine<GroupSource<F>>,
