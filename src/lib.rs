@@ -29,7 +29,7 @@
 //!
 //! | Your IO library | Run it |
 //! |---|---|
-//! | tokio-based (reqwest, hyper, tonic, sqlx, `tokio::net`) | under tokio: `#[tokio::main]`, and aiokit inside it (`examples/tokio_reqwest.rs`) |
+//! | tokio-based (reqwest, hyper, tonic, sqlx, `tokio::net`) | under tokio: `#[tokio::main]`, and aiokit inside it (`cargo run -p aiokit-tokio-reqwest`, in `examples/tokio_reqwest/`) |
 //! | tokio-based, but your program runs on smol | wrap each tokio future in async-compat's `Compat::new(fut)`, which provides a tokio runtime for it |
 //! | smol-based (async-net, async-fs, async-process) | under smol, `async_io::block_on`, tokio or any executor |
 //! | blocking (ureq, std::fs, a database driver, CPU work) | through [`aiokit::to_thread(move \|\| ...)`][to_thread] on any executor (the `tutorial_*` examples, with ureq) |
