@@ -806,7 +806,8 @@ fn futures_are_send_when_children_are() {
     assert_send(&[async { Ok::<_, ()>(1) }].first_ok());
 }
 
-/// Every prelude in scope at once: the method names must not collide.
+/// Every prelude in scope at once (futures-concurrency's too, in
+/// `benches/tests/preludes.rs`): the method names must not collide.
 mod every_prelude_in_scope {
     use super::common::*;
 
@@ -814,8 +815,6 @@ mod every_prelude_in_scope {
     use aiokit::{GatherExt, RaceExt};
     #[allow(unused_imports)]
     use futures::prelude::*;
-    #[allow(unused_imports)]
-    use futures_concurrency::prelude::*;
     #[allow(unused_imports)]
     use futures_lite::prelude::*;
 
@@ -834,9 +833,6 @@ mod every_prelude_in_scope {
             let failed = [async { Err::<(), _>(1) }].first_ok().await;
             assert_eq!(failed.unwrap_err().errors(), [1]);
             assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
-            // futures-concurrency's own methods stay usable alongside.
-            assert_eq!((async { 3 },).race().await, 3);
-            assert_eq!([async { Ok::<_, ()>(4) }].race_ok().await.ok(), Some(4));
         });
     }
 }

@@ -291,3 +291,16 @@ pub fn panic_location(f: impl FnOnce()) -> String {
     let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
     seen.expect("the hook saw the panic")
 }
+
+/// A paginated source of `0..6`, two items a page.
+pub fn numbers()
+-> impl futures::Stream<Item = Result<u32, aiokit::PageError<std::io::Error, u32>>> + Send + Unpin {
+    aiokit::paginate(0u32, |page| async move {
+        let items = vec![page * 2, page * 2 + 1];
+        Ok::<_, std::io::Error>(if page < 2 {
+            aiokit::Page::next(items, page + 1)
+        } else {
+            aiokit::Page::last(items)
+        })
+    })
+}
