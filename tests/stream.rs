@@ -830,29 +830,27 @@ fn a_panic_resumes_under_every_executor() {
 
 #[test]
 fn completion_order_after_the_first_poll_panics_naming_the_method() {
-    // The first poll pulled nothing (the input is pending), yet it started
-    // the stream: the order can no longer change.
-    let waker = CountingWaker::new();
+    /// Polls `s` once (the input is pending, so nothing is pulled, yet the
+    /// stream has started), then checks that `reorder(s)` panics naming `name`.
+    fn after_a_poll<S: Stream + Unpin>(mut s: S, reorder: impl FnOnce(S) -> S, name: &str) {
+        assert!(poll_once(&mut s.next(), &CountingWaker::new()).is_pending());
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(reorder(s))))
+            .unwrap_err();
+        assert_panic_message(
+            &*payload,
+            &format!("{name}: set the order before the first poll"),
+        );
+    }
     let input = || stream::pending::<std::future::Ready<Result<(), ()>>>();
-    let mut settled = input().gather_settled_stream();
-    assert!(poll_once(&mut settled.next(), &waker).is_pending());
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drop(settled.completion_order())
-    }))
-    .unwrap_err();
-    assert_panic_message(
-        &*payload,
-        "aiokit::GatherSettledStream::completion_order: set the order before the first poll",
+    after_a_poll(
+        input().gather_settled_stream(),
+        |s| s.completion_order(),
+        "aiokit::GatherSettledStream::completion_order",
     );
-    let mut tried = input().try_gather_stream();
-    assert!(poll_once(&mut tried.next(), &waker).is_pending());
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drop(tried.completion_order())
-    }))
-    .unwrap_err();
-    assert_panic_message(
-        &*payload,
-        "aiokit::TryGatherStream::completion_order: set the order before the first poll",
+    after_a_poll(
+        input().try_gather_stream(),
+        |s| s.completion_order(),
+        "aiokit::TryGatherStream::completion_order",
     );
 }
 

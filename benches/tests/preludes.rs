@@ -6,6 +6,9 @@
 //! do not build it; the checks beside futures and futures-lite alone are in
 //! aiokit's `tests/preludes.rs` and `tests/race.rs`.
 //!
+//! The calls repeat those of `tests/preludes.rs` on purpose: what is checked
+//! is that each call resolves under this set of imports.
+//!
 //! `cargo test -p aiokit-benches --test preludes`
 
 #[path = "../../tests/common/mod.rs"]
