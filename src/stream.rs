@@ -41,6 +41,16 @@ const RESERVE: usize = 256;
 ///
 /// `index` counts the input stream's items from 0.
 ///
+/// Each stream type is named after the future or stream of the same member
+/// over an iterator, with `Stream` appended: [`gather()`](crate::gather())
+/// returns a [`Gather`](crate::Gather) and `gather_stream()` a
+/// [`GatherStream`]; [`as_completed()`](crate::as_completed()) an
+/// [`AsCompleted`](crate::AsCompleted) and `as_completed_stream()` an
+/// [`AsCompletedStream`]. The two forms that can yield in either order,
+/// `try_gather_stream` and `gather_settled_stream`, switch with
+/// `completion_order()`; `gather_stream`'s form in completion order is
+/// `as_completed_stream`.
+///
 /// "Ready before it": an `Err` that ends the stream, or a panic, waits only
 /// for the outputs that had already completed and come before it in the
 /// stream's order; it never waits for a running child, and outputs held
