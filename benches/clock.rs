@@ -3,7 +3,7 @@
 //! own timers and async-io's timers under tokio (aiokit's timers before the
 //! clock seam), in one process, in alternating rounds.
 //!
-//! `cargo bench --bench clock --features tokio` prints one table; each row
+//! `cargo bench -p aiokit-benches --bench clock --features tokio` prints one table; each row
 //! is the median over rounds, and the ratio is the median of per-round
 //! ratios against the runtime's own timer.
 //!

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-20000}
-bin=$(cargo bench --bench clock --features tokio --no-run --message-format=json 2>/dev/null \
+bin=$(cargo bench -p aiokit-benches --bench clock --features tokio --no-run --message-format=json 2>/dev/null \
   | grep -o '"executable":"[^"]*clock-[^"]*"' | head -1 | cut -d'"' -f4)
 count() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" count "$1" "$2" 2>&1 \

@@ -8,8 +8,8 @@
 # Needs valgrind. Counts do not depend on the machine's load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --no-run --bench instructions >/dev/null 2>&1
-bin=$(cargo bench --no-run --bench instructions --message-format=json 2>/dev/null \
+cargo bench -p aiokit-benches --no-run --bench instructions >/dev/null 2>&1
+bin=$(cargo bench -p aiokit-benches --no-run --bench instructions --message-format=json 2>/dev/null \
   | grep -o '"executable":"[^"]*instructions[^"]*"' | tail -1 | cut -d'"' -f4)
 
 count() {

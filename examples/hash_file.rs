@@ -9,8 +9,7 @@
 use std::io::{Read, Write};
 use std::time::Instant;
 
-use futures::StreamExt;
-use futures::channel::mpsc;
+use aiokit::prelude::*;
 
 const SIZE: usize = 64 << 20;
 const CHUNK: usize = 1 << 20;
@@ -38,7 +37,7 @@ fn main() -> std::io::Result<()> {
     }
 
     let result = smol::block_on(async {
-        let (progress_tx, mut progress) = mpsc::unbounded::<usize>();
+        let (progress_tx, progress) = smol::channel::unbounded::<usize>();
         let file_path = path.clone();
         let hashing = aiokit::to_thread(move || -> std::io::Result<u64> {
             let mut file = std::fs::File::open(file_path)?;
@@ -52,7 +51,7 @@ fn main() -> std::io::Result<()> {
                 hash = fnv1a(hash, &buf[..n]);
                 done += n;
                 // The receiver may be gone if the caller gave up: ignore.
-                let _ = progress_tx.unbounded_send(done);
+                let _ = progress_tx.try_send(done);
             }
         });
         let start = Instant::now();
@@ -60,7 +59,7 @@ fn main() -> std::io::Result<()> {
         // closure returns and drops its sender.
         let printer = async {
             let mut last_tenth = 0;
-            while let Some(done) = progress.next().await {
+            while let Ok(done) = progress.recv().await {
                 let tenth = done * 10 / SIZE;
                 if tenth > last_tenth {
                     last_tenth = tenth;
@@ -68,7 +67,7 @@ fn main() -> std::io::Result<()> {
                 }
             }
         };
-        let (hash, ()) = futures::join!(hashing, printer);
+        let (hash, ()) = (hashing, printer).gather().await;
         hash.map(|h| (h, start.elapsed()))
     });
     std::fs::remove_file(&path)?;

@@ -21,9 +21,9 @@ fn main() {
         return;
     };
     let start = Instant::now();
-    futures_lite::future::block_on(aiokit::gather(
-        (0..64).map(|_| aiokit::to_thread(|| std::thread::sleep(Duration::from_millis(50)))),
-    ));
+    smol::block_on(aiokit::gather((0..64).map(|_| {
+        aiokit::to_thread(|| std::thread::sleep(Duration::from_millis(50)))
+    })));
     let burst = start.elapsed();
     let after = live_threads().unwrap_or(0);
     println!("64 x 50 ms through to_thread took {burst:?}");

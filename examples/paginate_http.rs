@@ -17,8 +17,8 @@ mod server;
 
 use std::time::{Duration, Instant};
 
+use aiokit::prelude::*;
 use aiokit::{OnRepeat, Page, Retry};
-use futures::{StreamExt, TryStreamExt};
 use server::{Api, CursorPage, HttpError, Item};
 
 /// One page of the cursor endpoint: `{"items": [...], "next": "c10"}`.
@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let agent = agent.clone();
                 let url = api.url(&format!("/items?cursor={cursor}&limit=5"));
                 async move {
-                    let page: CursorPage = blocking::unblock(move || {
+                    let page: CursorPage = aiokit::to_thread(move || {
                         agent.get(&url).call()?.body_mut().read_json::<CursorPage>()
                     })
                     .await?;

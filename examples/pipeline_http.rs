@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aiokit::{GatherStreamExt, Page, Settled};
-use futures::StreamExt;
+use aiokit::prelude::*;
+use aiokit::{Page, Settled};
 use serde::{Deserialize, Serialize};
 
 const PAGES: u32 = 5;

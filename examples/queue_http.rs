@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use aiokit::{GatherExt, Queue};
+use aiokit::Queue;
+use aiokit::prelude::*;
 use serde::Deserialize;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use aiokit::{GatherExt, GatherStreamExt, RaceExt, Settled};
-use futures_lite::StreamExt;
+use aiokit::Settled;
+use aiokit::prelude::*;
 
 /// Pretends to be a network call that takes `ms` milliseconds.
 async fn fetch(id: u32, ms: u64) -> String {
-    async_io::Timer::after(Duration::from_millis(ms)).await;
+    aiokit::sleep(Duration::from_millis(ms)).await;
     format!("item {id}")
 }
 
@@ -35,7 +35,7 @@ async fn try_gather_section() {
     let start = Instant::now();
     let calls = (0..4).map(|id| async move {
         if id == 2 {
-            async_io::Timer::after(Duration::from_millis(10)).await;
+            aiokit::sleep(Duration::from_millis(10)).await;
             Err(format!("call {id} failed"))
         } else {
             Ok(fetch(id, 5_000).await)
@@ -78,8 +78,6 @@ async fn as_completed_section() {
 }
 
 async fn time_section() {
-    use aiokit::{TimeoutExt, TimeoutStreamExt};
-
     println!("== timeout: asyncio.timeout / wait_for / Promise.race([p, timer])");
     let fast = fetch(1, 10).timeout(Duration::from_millis(100)).await;
     let slow = aiokit::timeout(Duration::from_millis(50), fetch(2, 5_000)).await;
@@ -92,7 +90,7 @@ async fn time_section() {
     println!("== Timeout::reschedule: asyncio's Timeout.reschedule");
     let mut call = std::pin::pin!(aiokit::timeout(Duration::from_millis(20), fetch(3, 80)));
     // Poll once so the clock starts, then grant more time.
-    let _ = futures_lite::future::poll_once(call.as_mut()).await;
+    let _ = smol::future::poll_once(call.as_mut()).await;
     let first = call.deadline();
     call.as_mut()
         .reschedule(Instant::now() + Duration::from_secs(1));
@@ -161,7 +159,7 @@ async fn race_section() {
         start.elapsed()
     );
     let cached = async {
-        async_io::Timer::after(Duration::from_millis(5)).await;
+        aiokit::sleep(Duration::from_millis(5)).await;
         String::from("from the cache")
     };
     let first = (fetch(4, 200), cached).first_completed().await;
@@ -169,7 +167,7 @@ async fn race_section() {
 
     println!("== race_ok: Promise.any, and every error if all fail");
     let mirror = |id: u64, up: bool| async move {
-        async_io::Timer::after(Duration::from_millis(10 * (3 - id))).await;
+        aiokit::sleep(Duration::from_millis(10 * (3 - id))).await;
         if up {
             Ok(format!("page from mirror {id}"))
         } else {
@@ -189,7 +187,7 @@ async fn paginate_section() {
     // A stand-in API: 5 pages of 3 items behind opaque tokens, 20 ms a page.
     let fetch = |token: Option<String>| async move {
         let page: u32 = token.map_or(0, |t| t.trim_start_matches("tok").parse().unwrap());
-        async_io::Timer::after(Duration::from_millis(20)).await;
+        aiokit::sleep(Duration::from_millis(20)).await;
         let items = (page * 3..page * 3 + 3).collect::<Vec<u32>>();
         Ok::<_, String>(if page < 4 {
             aiokit::Page::next(items, Some(format!("tok{}", page + 1)))
@@ -204,7 +202,7 @@ async fn paginate_section() {
         seen.push(item.unwrap());
         if seen.len() % 3 == 0 {
             // 20 ms of work per page, while the next page is on its way.
-            async_io::Timer::after(Duration::from_millis(20)).await;
+            aiokit::sleep(Duration::from_millis(20)).await;
         }
     }
     println!(
@@ -217,7 +215,7 @@ async fn paginate_section() {
         1,
         |page| page + 1,
         |page: u32| async move {
-            async_io::Timer::after(Duration::from_millis(20)).await;
+            aiokit::sleep(Duration::from_millis(20)).await;
             Ok::<_, String>(if page <= 6 { vec![page] } else { vec![] })
         },
     )
@@ -236,7 +234,7 @@ async fn stream_section() {
     // request of 30 ms per id, at most 4 in flight, started while later
     // pages are still being fetched.
     let ids = aiokit::paginate(0u32, |page| async move {
-        async_io::Timer::after(Duration::from_millis(20)).await;
+        aiokit::sleep(Duration::from_millis(20)).await;
         let ids = (page * 4..page * 4 + 4).collect::<Vec<u32>>();
         Ok::<_, String>(if page < 4 {
             aiokit::Page::next(ids, page + 1)
@@ -259,7 +257,7 @@ async fn stream_section() {
         .await;
     let failed: Vec<String> = details
         .iter()
-        .filter_map(|(_, outcome)| outcome.error().cloned())
+        .filter_map(|(_, outcome)| outcome.err().cloned())
         .collect();
     println!(
         "   {} details, 4 at a time, in {:?}; failed: {failed:?}",
@@ -274,7 +272,7 @@ async fn task_group_section() {
     // Each job n < 8 pushes jobs 2n + 1 and 2n + 2 into the group it runs in.
     fn job(n: u32, group: aiokit::GroupHandle<Job>) -> Job {
         Box::pin(async move {
-            async_io::Timer::after(Duration::from_millis(10)).await;
+            aiokit::sleep(Duration::from_millis(10)).await;
             for child in [2 * n + 1, 2 * n + 2] {
                 if child < 15 {
                     group.push(job(child, group.clone())).unwrap();
@@ -310,7 +308,7 @@ async fn queue_section() {
         async move {
             let mut took = Vec::new();
             while let Ok(item) = queue.get().await {
-                async_io::Timer::after(Duration::from_millis(5)).await;
+                aiokit::sleep(Duration::from_millis(5)).await;
                 took.push(*item);
             } // dropping the guard marks the item done (task_done)
             format!("{name} took {took:?}")

@@ -14,7 +14,7 @@ mod common;
 
 use std::time::Instant;
 
-use aiokit::GatherExt;
+use aiokit::prelude::*;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

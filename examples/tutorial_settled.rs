@@ -33,7 +33,7 @@ fn main() {
             match result {
                 Settled::Ok(user) => println!("   ok: {}", user.name),
                 Settled::Err(error) => println!("   failed: {error}"),
-                Settled::Panicked(panic) => println!("   panicked: {panic}"),
+                Settled::Panicked(panic) => println!("   {panic}"),
             }
         }
         assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());

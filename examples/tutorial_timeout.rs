@@ -17,7 +17,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aiokit::TimeoutExt;
+use aiokit::prelude::*;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

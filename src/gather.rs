@@ -59,7 +59,7 @@ type Out<I> = <<I as Iterator>::Item as IntoFuture>::Output;
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let squares = aiokit::gather((1..=4).map(|n| async move { n * n })).await;
 /// assert_eq!(squares, [1, 4, 9, 16]);
 ///
@@ -156,7 +156,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let pages = aiokit::gather((0..100).map(|n| async move { n })).limit(8).await;
     /// assert_eq!(pages.len(), 100);
     /// assert_eq!(pages[99], 99);
@@ -229,7 +229,7 @@ where
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let ok = aiokit::try_gather((1..=3).map(|n| async move { Ok::<_, String>(n) })).await;
 /// assert_eq!(ok, Ok(vec![1, 2, 3]));
 ///
@@ -368,7 +368,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let all = aiokit::try_gather((0..10).map(|n| async move { Ok::<_, ()>(n) }))
     ///     .limit(2)
     ///     .await;
@@ -398,9 +398,9 @@ where
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// use futures_lite::future::yield_now;
+    /// use smol::future::yield_now;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let finished = AtomicUsize::new(0);
     /// let finished = &finished;
     /// let result = aiokit::try_gather((0..10).map(|n| async move {
@@ -488,7 +488,7 @@ where
 /// ```
 /// use aiokit::Settled;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let outcomes = aiokit::gather_settled((0..3).map(|n| async move {
 ///     match n {
 ///         0 => Ok(n),
@@ -498,8 +498,8 @@ where
 /// }))
 /// .await;
 ///
-/// assert_eq!(outcomes[0].value(), Some(&0));
-/// assert_eq!(outcomes[1].error().map(String::as_str), Some("1 failed"));
+/// assert_eq!(outcomes[0].ok(), Some(&0));
+/// assert_eq!(outcomes[1].err().map(String::as_str), Some("1 failed"));
 /// assert_eq!(outcomes[2].panic().and_then(|p| p.message()), Some("2 panicked"));
 ///
 /// let (ok, failed) = Settled::split(outcomes);
@@ -583,7 +583,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let all = aiokit::gather_settled((0..10).map(|n| async move { Ok::<_, ()>(n) }))
     ///     .limit(3)
     ///     .await;
@@ -656,11 +656,11 @@ where
 ///
 /// ```
 /// use std::time::Duration;
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let mut done = aiokit::as_completed([60, 5].map(|ms| async move {
-///     async_io::Timer::after(Duration::from_millis(ms)).await;
+///     smol::Timer::after(Duration::from_millis(ms)).await;
 ///     ms
 /// }));
 /// assert_eq!(done.next().await, Some((1, 5)));
@@ -710,13 +710,13 @@ where
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let total: usize = aiokit::as_completed((0..10).map(|n| async move { n }))
     ///     .limit(4)
     ///     .map(|(_, n)| n)
-    ///     .fold(0, |a, b| a + b)
+    ///     .fold(0, |a, b| async move { a + b })
     ///     .await;
     /// assert_eq!(total, 45);
     /// # });

@@ -55,8 +55,13 @@ enum Policy {
 ///   group).
 ///
 /// Children of different types need a common type: push
-/// `Box::pin(async { .. })` into a `TaskGroup<Pin<Box<dyn Future<Output = T>>>>`
-/// (with `+ Send` to push from other threads).
+/// `Box::pin(async { .. })` into a `TaskGroup<Pin<Box<dyn Future<Output = T> + 'a>>>`
+/// (with `+ Send` to push from other threads). The `+ 'a` matters: without
+/// it, `dyn Future` means `dyn Future + 'static`, and a child that borrows a
+/// client or a `RefCell` of shared state fails to compile ("borrowed value
+/// does not live long enough", "`'1` must outlive `'static`"). Name the type
+/// once with its lifetime, `type Job<'a> = Pin<Box<dyn Future<Output = T> + 'a>>;`,
+/// as in the example below.
 ///
 /// # Errors
 ///
@@ -94,36 +99,58 @@ enum Policy {
 ///
 /// # Examples
 ///
-/// A crawl: each page can push the pages it links to, through a handle.
+/// A crawl: each page pushes the pages it links to, through a handle. The
+/// children borrow the set of pages seen (a `RefCell`: the group runs in one
+/// task), and a refused push is handled, not unwrapped: under an error policy
+/// the group closes at the first error while other children still run.
 ///
 /// ```
+/// use std::cell::RefCell;
+/// use std::collections::HashSet;
 /// use std::pin::Pin;
+///
+/// use aiokit::prelude::*;
 /// use aiokit::{GroupHandle, TaskGroup};
-/// use futures_lite::StreamExt;
 ///
-/// type Job = Pin<Box<dyn Future<Output = u32>>>;
+/// /// A child; `'a` lets it borrow what outlives the group.
+/// type Job<'a> = Pin<Box<dyn Future<Output = Result<u32, String>> + 'a>>;
 ///
-/// fn visit(page: u32, group: GroupHandle<Job>) -> Job {
+/// fn visit<'a>(page: u32, seen: &'a RefCell<HashSet<u32>>, group: GroupHandle<Job<'a>>) -> Job<'a> {
 ///     Box::pin(async move {
+///         if page == 5 {
+///             return Err(format!("page {page}: server error"));
+///         }
 ///         // Page n links to pages 2n + 1 and 2n + 2, up to page 6.
-///         for child in [2 * page + 1, 2 * page + 2] {
-///             if child <= 6 {
-///                 group.push(visit(child, group.clone())).unwrap();
+///         for link in [2 * page + 1, 2 * page + 2] {
+///             if link <= 6 && seen.borrow_mut().insert(link) {
+///                 if let Err(refused) = group.push(visit(link, seen, group.clone())) {
+///                     println!("not following {link}: {refused}");
+///                 }
 ///             }
 ///         }
-///         page
+///         Ok(page)
 ///     })
 /// }
 ///
-/// # futures_lite::future::block_on(async {
-/// let mut group: TaskGroup<Job> = TaskGroup::new().limit(2);
+/// # smol::block_on(async {
+/// let seen = RefCell::new(HashSet::from([0]));
+/// let mut group: TaskGroup<Job<'_>> = TaskGroup::new().limit(2);
 /// let handle = group.handle();
-/// group.push(visit(0, handle));
-/// let mut pages: Vec<u32> = group.map(|(_, page)| page).collect().await;
+/// group.push(visit(0, &seen, handle));
+/// let mut pages = Vec::new();
+/// while let Some((_, outcome)) = group.next().await {
+///     match outcome {
+///         Ok(page) => pages.push(page),
+///         Err(error) => println!("{error}"),
+///     }
+/// }
 /// pages.sort();
-/// assert_eq!(pages, [0, 1, 2, 3, 4, 5, 6]);
+/// assert_eq!(pages, [0, 1, 2, 3, 4, 6]);
 /// # });
 /// ```
+///
+/// `cargo run --example crawl_group` runs a crawler like this one against a
+/// real HTTP server on 127.0.0.1, under each error policy.
 #[must_use = "streams do nothing unless polled"]
 pub struct TaskGroup<F: Future> {
     engine: Engine<GroupSource<F>>,
@@ -156,9 +183,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// use std::future::ready;
     ///
     /// let mut group = aiokit::TaskGroup::new();
@@ -197,9 +224,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group = aiokit::TaskGroup::new().limit(2);
     /// for n in 0..10 {
     ///     group.push(async move { n });
@@ -263,9 +290,9 @@ impl<F: Future> TaskGroup<F> {
     /// # Examples
     ///
     /// ```
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group = aiokit::TaskGroup::new();
     /// let handle = group.handle();
     /// handle.push(async { 1 }).unwrap();
@@ -353,9 +380,9 @@ where
     ///
     /// ```
     /// use std::pin::Pin;
-    /// use futures_lite::StreamExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let mut group: aiokit::TaskGroup<Pin<Box<dyn Future<Output = Result<u8, &str>>>>> =
     ///     aiokit::TaskGroup::new().fail_fast();
     /// group.push(Box::pin(std::future::pending())); // dropped at the error
@@ -379,9 +406,10 @@ where
     ///
     /// ```
     /// use std::pin::Pin;
-    /// use futures_lite::{StreamExt, future::yield_now};
+    /// use aiokit::prelude::*;
+    /// use smol::future::yield_now;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// type Job = Pin<Box<dyn Future<Output = Result<u8, &'static str>>>>;
     /// let mut group: aiokit::TaskGroup<Job> = aiokit::TaskGroup::new().limit(2).drain_on_error();
     /// group.push(Box::pin(async {
@@ -494,9 +522,9 @@ impl<F: Future> fmt::Debug for TaskGroup<F> {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::StreamExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let mut group = aiokit::TaskGroup::new();
 /// let handle = group.handle();
 /// std::thread::spawn(move || {
@@ -580,6 +608,13 @@ impl<F> fmt::Debug for GroupHandle<F> {
 /// The error of [`GroupHandle::push`]: the group is gone or closed; the
 /// future is handed back, never started.
 ///
+/// A push is refused when the group was dropped, or when its error policy
+/// ([`fail_fast`](TaskGroup::fail_fast), [`drain_on_error`](TaskGroup::drain_on_error))
+/// or a child's panic closed it. Under an error policy, children that are
+/// still running when the first `Err` arrives see their pushes refused: they
+/// should handle the error (skip the work, log it) rather than `unwrap` it.
+/// `Display` and `Debug` both give that reason.
+///
 /// # Examples
 ///
 /// ```
@@ -587,7 +622,8 @@ impl<F> fmt::Debug for GroupHandle<F> {
 /// let handle = group.handle();
 /// drop(group);
 /// let refused = handle.push(std::future::ready(7)).unwrap_err();
-/// assert_eq!(refused.to_string(), "the task group is closed");
+/// assert!(refused.to_string().starts_with("the task group is closed: it was dropped"));
+/// assert!(format!("{refused:?}").starts_with("PushError { reason: \"the task group is closed"));
 /// let _future = refused.into_inner();
 /// ```
 pub struct PushError<F>(F);
@@ -609,15 +645,22 @@ impl<F> PushError<F> {
     }
 }
 
+/// Why a push is refused; `Debug` and `Display` both say it, so that an
+/// `unwrap` or `expect` on a refused push explains itself.
+const PUSH_REFUSED: &str = "the task group is closed: it was dropped, or its error policy \
+     (fail_fast, drain_on_error) or a child's panic stopped it; the future was not started";
+
 impl<F> fmt::Debug for PushError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PushError").finish_non_exhaustive()
+        f.debug_struct("PushError")
+            .field("reason", &PUSH_REFUSED)
+            .finish_non_exhaustive()
     }
 }
 
 impl<F> fmt::Display for PushError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the task group is closed")
+        f.write_str(PUSH_REFUSED)
     }
 }
 

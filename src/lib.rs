@@ -1,94 +1,21 @@
-//! The asyncio and JavaScript `Promise` toolbox for Rust, on any executor.
+// The crate docs open with the README (what aiokit is, the Cargo lines, a
+// first program, the translation table), then the guide. The README's
+// programs need the default features.
+#![cfg_attr(
+    all(feature = "time", feature = "thread", feature = "queue"),
+    doc = include_str!("../README.md")
+)]
+#![cfg_attr(
+    not(all(feature = "time", feature = "thread", feature = "queue")),
+    doc = "# aiokit\n\nThe asyncio and JavaScript `Promise` toolbox for Rust, on any executor. \
+           (The introduction and its programs are built with the default features.)"
+)]
 //!
-//! aiokit brings the async tools Python and JavaScript developers reach for
-//! every day to any Rust executor (smol, async-io, tokio, `futures::executor`,
-//! or your own): [`gather`][gather()], [`try_gather`][try_gather()],
-//! [`gather_settled`][gather_settled()], [`as_completed`][as_completed()] and
-//! concurrency limits, [`race`][race()] and [`race_ok`][race_ok()],
-//! [`timeout`][timeout] and [`sleep`][sleep], [`paginate`][paginate()] for
-//! paginated APIs, and [`to_thread`][to_thread] for blocking calls. Every
-//! combinator polls its children inside the task that awaits it; nothing is
-//! spawned.
+//! # The guide
 //!
-//! # Getting started
-//!
-//! Add aiokit and an executor to your `Cargo.toml`, either smol:
-//!
-//! ```toml
-//! [dependencies]
-//! aiokit = "0.1"
-//! smol = "2"
-//! ```
-//!
-//! or tokio:
-//!
-//! ```toml
-//! [dependencies]
-//! aiokit = "0.1"
-//! tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
-//! ```
-//!
-//! A first program, under smol (`src/main.rs`):
-//!
-#![cfg_attr(feature = "time", doc = "```rust")]
-#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
-//! use std::time::Duration;
-//!
-//! use aiokit::prelude::*;
-//!
-//! /// Stands for a network call.
-//! async fn fetch_user(id: u32) -> String {
-//!     aiokit::sleep(Duration::from_millis(50)).await;
-//!     format!("user {id}")
-//! }
-//!
-//! fn main() {
-//!     smol::block_on(async {
-//!         // a, b = await asyncio.gather(fetch_user(1), fetch_user(2))
-//!         let (a, b) = (fetch_user(1), fetch_user(2)).gather().await;
-//!         println!("{a}, {b}");
-//!
-//!         // Ten at a time from an iterator, at most three running, in input order.
-//!         let users = aiokit::gather((1..=10).map(fetch_user)).limit(3).await;
-//!         println!("{} users, the last is {}", users.len(), users[9]);
-//!
-//!         // async with asyncio.timeout(0.01): await fetch_user(3)
-//!         let late = fetch_user(3).timeout(Duration::from_millis(10)).await;
-//!         println!("{late:?}");
-//!     });
-//! }
-//! ```
-//!
-//! The same under tokio: only `main` changes.
-//!
-#![cfg_attr(feature = "time", doc = "```rust")]
-#![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
-//! use std::time::Duration;
-//!
-//! use aiokit::prelude::*;
-//!
-//! async fn fetch_user(id: u32) -> String {
-//!     aiokit::sleep(Duration::from_millis(50)).await;
-//!     format!("user {id}")
-//! }
-//!
-//! #[tokio::main]
-//! async fn main() {
-//!     let (a, b) = (fetch_user(1), fetch_user(2)).gather().await;
-//!     println!("{a}, {b}");
-//! }
-//! ```
-//!
-//! `use aiokit::prelude::*;` brings every extension trait of the crate
-//! ([`GatherExt`], [`RaceExt`], [`TimeoutExt`][TimeoutExt],
-//! [`TimeoutStreamExt`][TimeoutStreamExt]) and futures-util's `StreamExt` and
-//! `TryStreamExt`, so `next`, `try_next`, `map` and `try_collect` work on aiokit's
-//! streams with no other dependency. They are the same traits as
-//! `futures::prelude`'s, so the two preludes mix. futures-lite's and
-//! tokio-stream's `StreamExt` are traits of their own with the same method names:
-//! with one of them in scope, import aiokit's traits by name instead of the
-//! prelude (`use aiokit::{GatherExt, TimeoutExt};`), or `stream.next()` is
-//! ambiguous (E0034). See [`prelude`] for the details.
+//! `use aiokit::prelude::*;` brings every extension trait of the crate and
+//! what reading its streams needs; the [`prelude`] docs list each item and
+//! how the prelude sits beside those of futures, smol and tokio-stream.
 //!
 //! ## Which half is whose: executors and IO libraries
 //!
@@ -102,42 +29,31 @@
 //!
 //! | Your IO library | Run it |
 //! |---|---|
-//! | tokio-based (reqwest, hyper, tonic, sqlx, `tokio::net`) | under tokio: `#[tokio::main]`, and aiokit inside it (`examples/tokio_reqwest.rs`) |
+//! | tokio-based (reqwest, hyper, tonic, sqlx, `tokio::net`) | under tokio: `#[tokio::main]`, and aiokit inside it (`cargo run -p aiokit-tokio-reqwest`, in `examples/tokio_reqwest/`) |
 //! | tokio-based, but your program runs on smol | wrap each tokio future in async-compat's `Compat::new(fut)`, which provides a tokio runtime for it |
 //! | smol-based (async-net, async-fs, async-process) | under smol, `async_io::block_on`, tokio or any executor |
 //! | blocking (ureq, std::fs, a database driver, CPU work) | through [`aiokit::to_thread(move \|\| ...)`][to_thread] on any executor (the `tutorial_*` examples, with ureq) |
 //!
-//! # From asyncio and JavaScript to aiokit
+//! ## More from asyncio and JavaScript
 //!
 //! | Python / JavaScript | aiokit |
 //! |---|---|
-//! | `asyncio.gather(*aws)` / `Promise.all` | [`gather()`] (and [`try_gather()`] for `Result`s) |
-//! | `gather(..., return_exceptions=True)` / `Promise.allSettled` | [`gather_settled()`] |
-//! | `asyncio.as_completed(aws)` | [`as_completed()`] |
-//! | `asyncio.Semaphore(n)` around each call / p-map `concurrency` | `.limit(n)` on any of the above |
 //! | `a, b = await asyncio.gather(fa(), fb())` | `(fa(), fb()).gather().await` ([`GatherExt`]) |
-//! | p-map / pMapIterable over an async iterator | `stream.gather_stream()`, `.as_completed_stream()`, with `.limit(n)` ([`GatherStreamExt`]) |
-//! | `asyncio.create_task(coro)` / a promise started without `await` | the executor's spawn (`tokio::spawn`, `smol::spawn`: the future must be `'static`), or, for producers and a consumer that run together, `(producer(), consumer()).gather().await` in the task: no `'static`, no spawn |
-//! | `async with asyncio.TaskGroup() as tg` / trio nursery | [`TaskGroup`]: futures pushed while it runs (also from its children, through a `GroupHandle`), polled in the task |
-//! | `asyncio.Queue(maxsize)`: `put`, `get`, `task_done`, `join` | `aiokit::Queue`: `get` returns a guard whose drop marks the item done; `join`, `shutdown` |
+//! | producers and a consumer started with `create_task` | `(producer(), consumer()).gather().await` in the task: no `'static`, no spawn |
 //! | one `asyncio.Semaphore(n)` shared by unrelated tasks | async-lock's `Semaphore` (aiokit's `.limit(n)` bounds one group; [`ThreadLimiter`][ThreadLimiter] bounds threads) |
 //! | work that must run on another core, or outlive the caller | spawn it with the executor: nothing in aiokit runs on another core (`to_thread`'s closures run on a thread pool) |
-//! | `asyncio.timeout(d)` / `asyncio.wait_for(aw, d)` / `Promise.race([p, timer])` | [`timeout(d, fut)`][timeout] / `fut.timeout(d)` ([`TimeoutExt`][TimeoutExt]); the clock starts at the first poll that finds `fut` pending |
 //! | `asyncio.timeout_at(when)` / an absolute deadline | [`timeout_at(when, fut)`][timeout_at] / `fut.timeout_at(when)` |
 //! | `Timeout.reschedule(when)` / `Timeout.when()` | [`Timeout::reschedule`][Timeout::reschedule] / [`Timeout::deadline`][Timeout::deadline] |
-//! | `asyncio.sleep(d)` | [`sleep(d)`][sleep] / [`sleep_until(when)`][sleep_until] |
-//! | `setTimeout(f, ms)` | `sleep(d).await` then `f()`: like `setTimeout`, the deadline is fixed when `sleep(d)` is called, not when it is first awaited |
+//! | `setTimeout(f, ms)` | `sleep(d).await` then `f()`: the deadline is fixed when `sleep(d)` is called, not when it is first awaited |
 //! | a timeout per item of an async iterator | `stream.timeout_each(d)` ([`TimeoutStreamExt`][TimeoutStreamExt]) |
-//! | `await asyncio.to_thread(f)` / `trio.to_thread.run_sync(f)` | [`to_thread(f)`][to_thread]`.await` |
 //! | trio/anyio `CapacityLimiter(n)` + `run_sync(f, limiter=...)` | [`ThreadLimiter::new(n)`][ThreadLimiter] + `limiter.run(f).await` |
 //! | anyio `from_thread.check_cancelled()` in a thread / JS `AbortSignal` | [`to_thread_cancellable(\|token\| ...)`][to_thread_cancellable], `token.is_cancelled()` |
-//! | `Promise.race` / `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race()`], or `(fa(), fb()).first_completed()` ([`RaceExt`]); the losers are dropped |
-//! | `Promise.any` | [`race_ok()`], or `(fa(), fb()).first_ok()` ([`RaceExt`]) |
-//! | an `async def` generator over pages / Octokit `paginate.iterator` | [`paginate()`] (cursor, token, next URL), [`paginate_numbered()`] (page number, offset) |
+//! | `asyncio.timeout` with the clock started at the first wait | the clock of [`timeout`][timeout] starts at the first poll that finds `fut` pending |
 //! | `for page in paginator.paginate()` (boto3) | [`Paginate::pages`] |
-//! | prefetching the next page / fetching pages concurrently | `.prefetch(k)` on either |
+//! | prefetching the next page / fetching pages concurrently | `.prefetch(k)` on either paginator |
+//! | `asyncio.Queue`'s `task_done` | dropping the guard that `Queue::get` returns |
 //!
-//! # Semantics at a glance
+//! ## Semantics at a glance
 //!
 //! | | waits for | on `Err` | on panic | empty input |
 //! |---|---|---|---|---|
@@ -155,13 +71,14 @@
 //! Cancellation is dropping: dropping any of these drops every child that has not
 //! completed, synchronously. Each child is dropped as soon as it completes.
 //!
-//! Tuples hold 1 to 12 futures; beyond that the compile error says what to do
-//! (nest tuples, or use an array or [`gather()`] over an iterator).
+//! Tuples hold 1 to 12 futures; for more, nest tuples, or use an array or
+//! [`gather()`] over an iterator.
 //!
-//! # Examples
+//! ## Examples
 //!
 //! ```rust
-//! use aiokit::{GatherExt, Settled};
+//! use aiokit::Settled;
+//! use aiokit::prelude::*;
 //!
 //! async fn fetch_user(id: u32) -> String {
 //!     format!("user {id}")
@@ -191,7 +108,7 @@
 //!             match outcome {
 //!                 Settled::Ok(n) => println!("ok: {n}"),
 //!                 Settled::Err(error) => println!("failed: {error}"),
-//!                 Settled::Panicked(panic) => println!("panicked: {panic}"),
+//!                 Settled::Panicked(panic) => println!("{panic}"),
 //!             }
 //!         }
 //!         assert!(outcomes[0].is_ok() && outcomes[1].is_err());
@@ -199,7 +116,7 @@
 //! }
 //! ```
 //!
-//! # Concurrency over a stream
+//! ## Concurrency over a stream
 //!
 //! `GatherStreamExt` gives every `Stream` of futures the gather family: the
 //! futures run at most `n` at a time, their outputs come out as a stream while the
@@ -237,7 +154,7 @@
 //! }
 //! ```
 //!
-//! # Task groups
+//! ## Task groups
 //!
 //! `TaskGroup` is asyncio's `TaskGroup` (a trio nursery) polled inside your task:
 //! push futures while it runs, also from its own children through a cloneable
@@ -246,40 +163,10 @@
 //! `.drain_on_error()` starts nothing new but lets the running ones finish.
 //! Dropping the group drops every child.
 //!
-//! ```rust
-//! use std::pin::Pin;
+//! The task group at the top of this page shows children that borrow shared
+//! state and handle refused pushes; [`TaskGroup`] has the rules in full.
 //!
-//! use aiokit::prelude::*;
-//! use aiokit::{GroupHandle, TaskGroup};
-//!
-//! type Job = Pin<Box<dyn Future<Output = String>>>;
-//!
-//! /// Visits a directory and pushes a visit of each subdirectory.
-//! fn visit(path: String, depth: u32, group: GroupHandle<Job>) -> Job {
-//!     Box::pin(async move {
-//!         if depth < 2 {
-//!             for child in ["a", "b"] {
-//!                 let job = visit(format!("{path}/{child}"), depth + 1, group.clone());
-//!                 group.push(job).expect("the group is running");
-//!             }
-//!         }
-//!         path
-//!     })
-//! }
-//!
-//! fn main() {
-//!     smol::block_on(async {
-//!         let mut group: TaskGroup<Job> = TaskGroup::new().limit(3);
-//!         let handle = group.handle();
-//!         group.push(visit(String::from("root"), 0, handle));
-//!         while let Some((index, path)) = group.next().await {
-//!             println!("{index}: {path}");
-//!         }
-//!     });
-//! }
-//! ```
-//!
-//! # Queues
+//! ## Queues
 //!
 //! `Queue` is `asyncio.Queue`: `put` waits while a bounded queue is full, `get`
 //! returns a guard whose drop marks the item done (so `task_done` cannot be
@@ -290,7 +177,8 @@
 #![cfg_attr(not(all(feature = "queue", feature = "time")), doc = "```rust,ignore")]
 //! use std::time::Duration;
 //!
-//! use aiokit::{GatherExt, Queue};
+//! use aiokit::Queue;
+//! use aiokit::prelude::*;
 //!
 //! fn main() {
 //!     smol::block_on(async {
@@ -317,7 +205,7 @@
 //! }
 //! ```
 //!
-//! # Retrying
+//! ## Retrying
 //!
 //! aiokit has no retry framework: use the `backon` crate with `aiokit::sleep` as
 //! its sleeper, on any executor (`cargo run --example retry_backon`).
@@ -357,7 +245,7 @@
 //! ```
 //!
 //!
-//! # Blocking code: `to_thread`
+//! ## Blocking code: `to_thread`
 //!
 //! [`to_thread(f)`][to_thread] runs a blocking closure on the `blocking` crate's
 //! thread pool and resolves to its return value; its panic resumes in the
@@ -365,8 +253,7 @@
 //! running (as in asyncio); [`to_thread_cancellable`][to_thread_cancellable]
 //! hands the closure a `CancelToken` that turns cancelled when the future is
 //! dropped or times out. [`ThreadLimiter::new(n)`][ThreadLimiter] keeps at most
-//! `n` closures running, first come first served, and `Unblock` turns an
-//! `Iterator`, `Read` or `Write` into a `Stream`, `AsyncRead` or `AsyncWrite`.
+//! `n` closures running, first come first served.
 //! How long idle pool threads live depends on the `blocking` version; see the
 //! [`to_thread`][to_thread] docs.
 //!
@@ -382,7 +269,7 @@
 //! }
 //! ```
 //!
-//! # Paginating an API
+//! ## Paginating an API
 //!
 //! [`paginate()`] turns "request a page, yield its items, follow the cursor" into
 //! a `Stream` (lazy, fused, every `StreamExt` combinator works). Errors carry the
@@ -420,7 +307,7 @@
 //! The repository's examples `tutorial_paginate` and `paginate_http` run it
 //! against a real JSON HTTP server on 127.0.0.1.
 //!
-//! # Timers
+//! ## Timers
 //!
 //! [`timeout()`][timeout], [`sleep()`][sleep] and the other deadlines of the
 //! `time` feature run on the clock of the runtime they are polled in:
@@ -452,7 +339,8 @@
 #![cfg_attr(not(feature = "time"), doc = "```rust,ignore")]
 //! use std::time::Duration;
 //!
-//! use aiokit::{Elapsed, TimeoutExt};
+//! use aiokit::Elapsed;
+//! use aiokit::prelude::*;
 //!
 //! fn main() {
 //!     smol::block_on(async {
@@ -464,47 +352,11 @@
 //! }
 //! ```
 //!
-//! # Performance
+//! Performance is measured, side by side with futures, futures-concurrency
+//! and futures-buffered, in the repository's
+//! [BENCHMARKS.md](https://github.com/aiokit/aiokit/blob/main/BENCHMARKS.md).
 //!
-//! Every performance claim comes from `cargo bench` runs with the other crates
-//! measured in the same run, side by side; BENCHMARKS.md in the repository has
-//! the tables, the commands and the machine. In short:
-//!
-//! - `gather` polls only the children that were woken. With many children it
-//!   costs less than futures' `join_all`, `FuturesUnordered` and
-//!   futures-concurrency's `Join`, far less than futures-buffered's `join_all`
-//!   when the children are ready at once and about the same when they wake one
-//!   at a time (up to 10,000 children; beyond, futures-buffered's is faster).
-//!   With few children, futures' `join_all`, which polls every child
-//!   in place with the task's own waker, is cheaper.
-//! - `try_gather` returns the first error sooner than futures-concurrency's
-//!   `TryJoin` and, but for the largest inputs measured, futures-buffered's
-//!   `try_join_all`; with few children futures' in-place `try_join_all` is
-//!   sooner.
-//! - `timeout` on a future that is ready at once reads no clock and registers no
-//!   timer, so it costs much less than racing the future with a timer or tokio's
-//!   `timeout`.
-//! - `race` with losers that keep waking polls only the woken children, and is
-//!   much faster than futures' `select_all` and futures-concurrency's `race`.
-//!   A race decided in its first poll or two costs more than
-//!   futures-concurrency's, which polls every child with the task's own waker
-//!   and so sets up no per-child wakers.
-//! - `gather_stream` and `as_completed_stream` with a limit keep that many
-//!   children running, where futures' `buffered` counts finished outputs
-//!   against its limit. Per child they take less time than futures' `buffered`
-//!   and `buffer_unordered`, and than futures-buffered's buffered streams when
-//!   timed in alternating rounds, though they run more instructions than
-//!   futures-buffered's.
-//! - `TaskGroup`, pushed to while it runs, does not allocate per child, where
-//!   `FuturesUnordered` allocates every child; it runs more instructions per
-//!   child but takes less time on the push-while-running benchmark. Both
-//!   cost far less than futures-concurrency's `FutureGroup` once many
-//!   children run at once.
-//! - `paginate` costs about what a hand-written loop does; `.prefetch(1)` overlaps
-//!   fetching the next page with processing this one.
-//! - `to_thread` costs what calling `blocking::unblock` directly does.
-//!
-//! # WebAssembly: browsers, node and workers
+//! ## WebAssembly: browsers, node and workers
 //!
 //! aiokit builds for `wasm32-unknown-unknown` with the same Cargo line,
 //! `aiokit = "0.1"`, and the same code runs there: the gather family with
@@ -533,7 +385,7 @@
 //! JSON API and fetches every item with at most 4 requests in flight and a
 //! timeout each, rendering the outcomes as they arrive.
 //!
-//! # Feature flags
+//! ## Feature flags
 //!
 //! - `time` (default): timers ([`timeout()`][timeout], [`sleep()`][sleep],
 //!   paginate's backoff and rate limit) and the virtual test clock, on
@@ -548,7 +400,7 @@
 //! futures-util, pin-project-lite and async-channel (which `TaskGroup`'s
 //! handles use).
 //!
-//! # Toolchains
+//! ## Toolchains
 //!
 //! - The library builds with Rust 1.85 (its `rust-version`, edition 2024), with
 //!   default features and with `default-features = false`.
@@ -609,7 +461,8 @@ mod paginate;
 mod panic;
 pub mod prelude;
 #[cfg(feature = "queue")]
-mod queue;
+#[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
+pub mod queue;
 mod race;
 mod settled;
 mod stream;
@@ -636,9 +489,7 @@ pub use crate::paginate::{
 pub use crate::panic::Panic;
 #[cfg(feature = "queue")]
 #[cfg_attr(docsrs, doc(cfg(feature = "queue")))]
-pub use crate::queue::{
-    Get, Join, Put, PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError,
-};
+pub use crate::queue::{PutError, Queue, QueueItem, QueueShutdown, TryGetError, TryPutError};
 pub use crate::race::{AllFailed, Race, RaceExt, RaceOk, race, race_ok};
 pub use crate::settled::{Failure, ResultOutput, Settled};
 pub use crate::stream::{
@@ -657,8 +508,7 @@ pub use crate::time::{
 ))]
 #[cfg_attr(docsrs, doc(cfg(feature = "thread")))]
 pub use crate::thread::{
-    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, Unblock, to_thread,
-    to_thread_cancellable,
+    CancelToken, ThreadLimiter, ToThread, ToThreadCancellable, to_thread, to_thread_cancellable,
 };
 
 /// The futures returned by [`GatherExt`] and [`RaceExt`] for tuples and arrays.
@@ -683,8 +533,3 @@ pub mod tuple {
         FirstOk12, FirstOkArray,
     };
 }
-
-// The README documents the default build (`time`, `thread` and `queue` on).
-#[cfg(all(doctest, feature = "time", feature = "thread", feature = "queue"))]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;

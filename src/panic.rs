@@ -12,7 +12,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// fn boom(n: u32) -> Result<(), ()> {
 ///     panic!("boom {n}")
 /// }
@@ -65,7 +65,7 @@ impl Panic {
     /// # Examples
     ///
     /// ```should_panic
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// fn again() -> Result<(), ()> {
     ///     panic!("again")
     /// }

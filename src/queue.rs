@@ -1,5 +1,10 @@
 //! [`Queue`]: asyncio's `Queue` (put, get, `task_done`, `join`, `shutdown`)
 //! on an async-channel MPMC channel.
+//!
+//! The futures that [`Queue::put`], [`Queue::get`] and [`Queue::join`]
+//! return ([`Put`], [`Get`], [`Join`]) live in this module, so that they
+//! can be named in struct fields; the queue, its guard and its errors are
+//! also at the crate root.
 
 use std::fmt;
 use std::future::Future;
@@ -73,9 +78,10 @@ use pin_project_lite::pin_project;
 /// the consumers and the code that joins run concurrently in one task.
 ///
 /// ```
-/// use aiokit::{GatherExt, Queue};
+/// use aiokit::Queue;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let queue = Queue::bounded(2);
 /// let producer = async {
 ///     for job in 1..=5 {
@@ -185,6 +191,7 @@ impl<T> Queue<T> {
     /// assert!(queue.try_put("b").unwrap_err().is_full());
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn bounded(capacity: usize) -> Self {
         assert!(
             capacity > 0,
@@ -243,7 +250,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let queue = aiokit::Queue::bounded(8);
     /// queue.put("job").await?;
     /// assert_eq!(queue.len(), 1);
@@ -308,7 +315,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let queue = aiokit::Queue::unbounded();
     /// queue.put(String::from("job")).await.unwrap();
     /// queue.shutdown();
@@ -374,16 +381,16 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let queue = aiokit::Queue::unbounded();
     /// queue.join().await; // nothing unfinished: at once
     ///
     /// queue.put(1).await.unwrap();
     /// let worker = async {
     ///     let item = queue.get().await.unwrap();
-    ///     futures_lite::future::yield_now().await; // work on the item
+    ///     smol::future::yield_now().await; // work on the item
     ///     drop(item); // done
     /// };
     /// let ((), ()) = (queue.join(), worker).gather().await;
@@ -410,7 +417,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let queue = aiokit::Queue::unbounded();
     /// queue.put(1).await.unwrap();
     /// queue.shutdown();
@@ -441,7 +448,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let queue = aiokit::Queue::unbounded();
     /// for job in 0..3 {
     ///     queue.put(job).await.unwrap();
@@ -562,11 +569,12 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::{Put, Queue};
+    /// use aiokit::Queue;
+    /// use aiokit::queue::Put;
     ///
     /// let queue = Queue::bounded(1);
     /// let put: Put<'_, &str> = queue.put("job");
-    /// # futures_lite::future::block_on(put).unwrap();
+    /// # smol::block_on(put).unwrap();
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Put<'a, T> {
@@ -616,12 +624,13 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::{Get, Queue};
+    /// use aiokit::Queue;
+    /// use aiokit::queue::Get;
     ///
     /// let queue = Queue::unbounded();
     /// queue.try_put(1).unwrap();
     /// let get: Get<'_, i32> = queue.get();
-    /// # assert_eq!(*futures_lite::future::block_on(get).unwrap(), 1);
+    /// # assert_eq!(*smol::block_on(get).unwrap(), 1);
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Get<'a, T> {
@@ -654,11 +663,12 @@ impl<T> fmt::Debug for Get<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use aiokit::{Join, Queue};
+/// use aiokit::Queue;
+/// use aiokit::queue::Join;
 ///
 /// let queue = Queue::<u8>::unbounded();
 /// let join: Join<'_> = queue.join();
-/// # futures_lite::future::block_on(join);
+/// # smol::block_on(join);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Join<'a> {
@@ -746,7 +756,7 @@ impl<T> QueueItem<T> {
     /// let queue = aiokit::Queue::unbounded();
     /// queue.try_put(String::from("job")).unwrap();
     /// let job: String = queue.try_get().unwrap().into_inner();
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// queue.join().await; // resolves: the job is done, though still alive
     /// # });
     /// assert_eq!(job, "job");
@@ -793,7 +803,7 @@ impl<T: fmt::Debug> fmt::Debug for QueueItem<T> {
 /// ```
 /// let queue = aiokit::Queue::<u8>::unbounded();
 /// queue.shutdown();
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let error = queue.get().await.unwrap_err();
 /// assert_eq!(error.to_string(), "queue shut down and empty");
 /// # });
@@ -817,14 +827,14 @@ impl std::error::Error for QueueShutdown {}
 /// ```
 /// let queue = aiokit::Queue::unbounded();
 /// queue.shutdown();
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let error = queue.put("job").await.unwrap_err();
 /// assert_eq!(error.to_string(), "put into a shut-down queue");
-/// assert_eq!(error.0, "job");
+/// assert_eq!(error.into_inner(), "job");
 /// # });
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PutError<T>(pub T);
+pub struct PutError<T>(T);
 
 impl<T> PutError<T> {
     /// The item that was not put.
@@ -832,7 +842,9 @@ impl<T> PutError<T> {
     /// # Examples
     ///
     /// ```
-    /// let error = aiokit::PutError(5);
+    /// let queue = aiokit::Queue::unbounded();
+    /// queue.shutdown();
+    /// let error = smol::block_on(queue.put(5)).unwrap_err();
     /// assert_eq!(error.into_inner(), 5);
     /// ```
     pub fn into_inner(self) -> T {
@@ -870,6 +882,7 @@ impl<T> std::error::Error for PutError<T> {}
 /// assert_eq!(error.into_inner(), 2);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TryPutError<T> {
     /// The queue is bounded and full.
     Full(T),
@@ -955,6 +968,7 @@ impl<T> From<PutError<T>> for TryPutError<T> {
 /// assert_eq!(error.to_string(), "queue shut down and empty");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TryGetError {
     /// The queue is empty (and not shut down: an item may come).
     Empty,

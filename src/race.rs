@@ -91,9 +91,9 @@ fn ticket() -> usize {
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::yield_now;
+/// use smol::future::yield_now;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// // Child `i` takes `3 - i` steps: the last one finishes first.
 /// let winner = aiokit::race((0..3).map(|i| async move {
 ///     for _ in 0..(3 - i) {
@@ -244,9 +244,9 @@ where
 /// # Examples
 ///
 /// ```
-/// use futures_lite::future::yield_now;
+/// use smol::future::yield_now;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// // Mirrors: the first two fail, the third answers after a while.
 /// let fetched = aiokit::race_ok((0..3).map(|i| async move {
 ///     yield_now().await;
@@ -261,7 +261,7 @@ where
 ///
 /// // Nothing to try: at once, with no errors.
 /// let none = aiokit::race_ok(Vec::<std::future::Ready<Result<u8, ()>>>::new()).await;
-/// assert!(none.unwrap_err().is_empty());
+/// assert!(none.unwrap_err().errors().is_empty());
 /// # });
 /// ```
 #[doc(alias = "any")]
@@ -388,12 +388,15 @@ where
 /// `AggregateError.errors`.
 ///
 /// It is empty when there were no children. `Display` gives the count;
-/// [`source`](std::error::Error::source) is the first error.
+/// [`source`](std::error::Error::source) is the first error. Two accessors
+/// reach the errors: [`errors`](AllFailed::errors) borrows them as a slice
+/// (`len`, `is_empty` and `iter` are the slice's), and
+/// [`into_errors`](AllFailed::into_errors) takes them.
 ///
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let failed = aiokit::race_ok(
 ///     ["dns", "tls"].map(|m| async move { Err::<(), _>(std::io::Error::other(m)) }),
 /// )
@@ -401,7 +404,7 @@ where
 /// .unwrap_err();
 ///
 /// assert_eq!(failed.to_string(), "all 2 futures failed");
-/// let messages: Vec<String> = failed.iter().map(|e| e.to_string()).collect();
+/// let messages: Vec<String> = failed.errors().iter().map(|e| e.to_string()).collect();
 /// assert_eq!(messages, ["dns", "tls"]);
 /// let source = std::error::Error::source(&failed).unwrap();
 /// assert_eq!(source.to_string(), "dns");
@@ -413,14 +416,16 @@ pub struct AllFailed<E> {
 }
 
 impl<E> AllFailed<E> {
-    /// The errors, in input order.
+    /// The errors, in input order (empty when there were no children).
     ///
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let failed = aiokit::race_ok([async { Err::<(), _>('a') }]).await.unwrap_err();
     /// assert_eq!(failed.errors(), ['a']);
+    /// let none: Vec<std::future::Ready<Result<(), ()>>> = Vec::new();
+    /// assert!(aiokit::race_ok(none).await.unwrap_err().errors().is_empty());
     /// # });
     /// ```
     pub fn errors(&self) -> &[E] {
@@ -432,79 +437,13 @@ impl<E> AllFailed<E> {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let failed = aiokit::race_ok([async { Err::<(), _>(String::from("x")) }]).await;
     /// assert_eq!(failed.unwrap_err().into_errors(), ["x"]);
     /// # });
     /// ```
     pub fn into_errors(self) -> Vec<E> {
         self.errors
-    }
-
-    /// Iterates over the errors, in input order.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # futures_lite::future::block_on(async {
-    /// let failed = aiokit::race_ok([1, 2].map(|i| async move { Err::<(), _>(i) })).await;
-    /// assert_eq!(failed.unwrap_err().iter().sum::<i32>(), 3);
-    /// # });
-    /// ```
-    pub fn iter(&self) -> std::slice::Iter<'_, E> {
-        self.errors.iter()
-    }
-
-    /// How many errors (as many as there were children).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # futures_lite::future::block_on(async {
-    /// let failed = aiokit::race_ok([1, 2].map(|i| async move { Err::<(), _>(i) })).await;
-    /// assert_eq!(failed.unwrap_err().len(), 2);
-    /// # });
-    /// ```
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
-    /// Whether there are no errors: [`race_ok()`] had no children.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # futures_lite::future::block_on(async {
-    /// let none: Vec<std::future::Ready<Result<(), ()>>> = Vec::new();
-    /// assert!(aiokit::race_ok(none).await.unwrap_err().is_empty());
-    /// # });
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-}
-
-impl<E> IntoIterator for AllFailed<E> {
-    type Item = E;
-    type IntoIter = std::vec::IntoIter<E>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.errors.into_iter()
-    }
-}
-
-impl<'a, E> IntoIterator for &'a AllFailed<E> {
-    type Item = &'a E;
-    type IntoIter = std::slice::Iter<'a, E>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.errors.iter()
-    }
-}
-
-impl<E> From<AllFailed<E>> for Vec<E> {
-    fn from(failed: AllFailed<E>) -> Self {
-        failed.errors
     }
 }
 

@@ -17,8 +17,8 @@ use crate::utils::engine::ChildResult;
 ///
 /// let ok: Settled<u8, &str> = Settled::Ok(1);
 /// assert!(ok.is_ok());
-/// assert_eq!(ok.ok(), Some(1));
-/// assert_eq!(Settled::<u8, &str>::Err("bad").into_result().unwrap_err().err(), Some("bad"));
+/// assert_eq!(ok.ok(), Some(&1));
+/// assert_eq!(Settled::<u8, &str>::Err("bad").into_result().unwrap_err().into_err(), Some("bad"));
 /// ```
 #[derive(Debug)]
 pub enum Settled<T, E> {
@@ -64,35 +64,38 @@ impl<T, E> Settled<T, E> {
         matches!(self, Settled::Panicked(_))
     }
 
-    /// The `Ok` value, if any.
+    /// Borrows the `Ok` value, if any. The accessors come in pairs: `ok`,
+    /// `err` and `panic` borrow, `into_ok`, `into_err`, `into_panic` and
+    /// [`into_result`](Settled::into_result) take the outcome.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(aiokit::Settled::<_, ()>::Ok(3).ok(), Some(3));
+    /// let s = aiokit::Settled::<String, ()>::Ok("hi".into());
+    /// assert_eq!(s.ok().map(String::len), Some(2));
     /// ```
-    pub fn ok(self) -> Option<T> {
+    pub fn ok(&self) -> Option<&T> {
         match self {
             Settled::Ok(value) => Some(value),
             _ => None,
         }
     }
 
-    /// The `Err` value, if any.
+    /// Borrows the `Err` value, if any.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(aiokit::Settled::<(), _>::Err("e").err(), Some("e"));
+    /// assert_eq!(aiokit::Settled::<(), _>::Err(4).err(), Some(&4));
     /// ```
-    pub fn err(self) -> Option<E> {
+    pub fn err(&self) -> Option<&E> {
         match self {
             Settled::Err(error) => Some(error),
             _ => None,
         }
     }
 
-    /// The panic, if the child panicked.
+    /// Borrows the panic, if the child panicked.
     ///
     /// # Examples
     ///
@@ -106,31 +109,44 @@ impl<T, E> Settled<T, E> {
         }
     }
 
-    /// Borrows the `Ok` value, if any.
+    /// The `Ok` value, if any.
     ///
     /// # Examples
     ///
     /// ```
-    /// let s = aiokit::Settled::<String, ()>::Ok("hi".into());
-    /// assert_eq!(s.value().map(String::len), Some(2));
+    /// assert_eq!(aiokit::Settled::<_, ()>::Ok(3).into_ok(), Some(3));
     /// ```
-    pub fn value(&self) -> Option<&T> {
+    pub fn into_ok(self) -> Option<T> {
         match self {
             Settled::Ok(value) => Some(value),
             _ => None,
         }
     }
 
-    /// Borrows the `Err` value, if any.
+    /// The `Err` value, if any.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(aiokit::Settled::<(), _>::Err(4).error(), Some(&4));
+    /// assert_eq!(aiokit::Settled::<(), _>::Err("e").into_err(), Some("e"));
     /// ```
-    pub fn error(&self) -> Option<&E> {
+    pub fn into_err(self) -> Option<E> {
         match self {
             Settled::Err(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The panic, if the child panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(aiokit::Settled::<(), ()>::Ok(()).into_panic().is_none());
+    /// ```
+    pub fn into_panic(self) -> Option<Panic> {
+        match self {
+            Settled::Panicked(panic) => Some(panic),
             _ => None,
         }
     }
@@ -242,17 +258,59 @@ pub enum Failure<E> {
 }
 
 impl<E> Failure<E> {
+    /// Borrows the error, if the child resolved to `Err`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(aiokit::Failure::Err(5).err(), Some(&5));
+    /// ```
+    pub fn err(&self) -> Option<&E> {
+        match self {
+            Failure::Err(error) => Some(error),
+            Failure::Panicked(_) => None,
+        }
+    }
+
+    /// Borrows the panic, if the child panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(aiokit::Failure::Err(5).panic().is_none());
+    /// ```
+    pub fn panic(&self) -> Option<&Panic> {
+        match self {
+            Failure::Err(_) => None,
+            Failure::Panicked(panic) => Some(panic),
+        }
+    }
+
     /// The error, if the child resolved to `Err`.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(aiokit::Failure::Err(5).err(), Some(5));
+    /// assert_eq!(aiokit::Failure::Err(5).into_err(), Some(5));
     /// ```
-    pub fn err(self) -> Option<E> {
+    pub fn into_err(self) -> Option<E> {
         match self {
             Failure::Err(error) => Some(error),
             Failure::Panicked(_) => None,
+        }
+    }
+
+    /// The panic, if the child panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(aiokit::Failure::Err(5).into_panic().is_none());
+    /// ```
+    pub fn into_panic(self) -> Option<Panic> {
+        match self {
+            Failure::Err(_) => None,
+            Failure::Panicked(panic) => Some(panic),
         }
     }
 }

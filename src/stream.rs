@@ -41,6 +41,16 @@ const RESERVE: usize = 256;
 ///
 /// `index` counts the input stream's items from 0.
 ///
+/// Each stream type is named after the future or stream of the same member
+/// over an iterator, with `Stream` appended: [`gather()`](crate::gather())
+/// returns a [`Gather`](crate::Gather) and `gather_stream()` a
+/// [`GatherStream`]; [`as_completed()`](crate::as_completed()) an
+/// [`AsCompleted`](crate::AsCompleted) and `as_completed_stream()` an
+/// [`AsCompletedStream`]. The two forms that can yield in either order,
+/// `try_gather_stream` and `gather_settled_stream`, switch with
+/// `completion_order()`; `gather_stream`'s form in completion order is
+/// `as_completed_stream`.
+///
 /// "Ready before it": an `Err` that ends the stream, or a panic, waits only
 /// for the outputs that had already completed and come before it in the
 /// stream's order; it never waits for a running child, and outputs held
@@ -84,14 +94,14 @@ const RESERVE: usize = 256;
 /// most 4 in flight, while later pages are still being fetched:
 ///
 /// ```
-/// use aiokit::{GatherStreamExt, Page};
-/// use futures_lite::StreamExt;
+/// use aiokit::Page;
+/// use aiokit::prelude::*;
 ///
 /// async fn fetch_detail(id: u32) -> Result<String, std::io::Error> {
 ///     Ok(format!("detail of {id}"))
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let ids = aiokit::paginate(0u32, |page| async move {
 ///     let ids = vec![page * 2, page * 2 + 1];
 ///     Ok::<_, std::io::Error>(if page < 2 { Page::next(ids, page + 1) } else { Page::last(ids) })
@@ -104,7 +114,7 @@ const RESERVE: usize = 256;
 ///     .await;
 /// assert_eq!(details.len(), 6);
 /// assert_eq!(details[5].0, 5);
-/// assert_eq!(details[5].1.value().map(String::as_str), Some("detail of 5"));
+/// assert_eq!(details[5].1.ok().map(String::as_str), Some("detail of 5"));
 /// # });
 /// ```
 pub trait GatherStreamExt: Stream {
@@ -117,11 +127,10 @@ pub trait GatherStreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherStreamExt;
-    /// use futures_lite::{StreamExt, stream};
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let squares: Vec<u64> = stream::iter(1..=4u64)
+    /// # smol::block_on(async {
+    /// let squares: Vec<u64> = stream_iter(1..=4u64)
     ///     .map(|n| async move { n * n })
     ///     .gather_stream()
     ///     .limit(2)
@@ -149,13 +158,12 @@ pub trait GatherStreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherStreamExt;
-    /// use futures_lite::future::yield_now;
-    /// use futures_lite::{StreamExt, stream};
+    /// use aiokit::prelude::*;
+    /// use smol::future::yield_now;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// // Input `n` takes `3 - n` steps: the last one finishes first.
-    /// let done: Vec<(usize, u32)> = stream::iter(0..3u32)
+    /// let done: Vec<(usize, u32)> = stream_iter(0..3u32)
     ///     .map(|n| async move {
     ///         for _ in n..3 {
     ///             yield_now().await;
@@ -193,11 +201,10 @@ pub trait GatherStreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherStreamExt;
-    /// use futures_lite::{StreamExt, stream};
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let items: Vec<Result<u8, String>> = stream::iter([1u8, 2, 0, 4])
+    /// # smol::block_on(async {
+    /// let items: Vec<Result<u8, String>> = stream_iter([1u8, 2, 0, 4])
     ///     .map(|n| async move { if n == 0 { Err(format!("bad input")) } else { Ok(n) } })
     ///     .try_gather_stream()
     ///     .collect()
@@ -229,11 +236,11 @@ pub trait GatherStreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::{GatherStreamExt, Settled};
-    /// use futures_lite::{StreamExt, stream};
+    /// use aiokit::Settled;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let outcomes: Vec<(usize, Settled<u8, &str>)> = stream::iter([1u8, 0, 3])
+    /// # smol::block_on(async {
+    /// let outcomes: Vec<(usize, Settled<u8, &str>)> = stream_iter([1u8, 0, 3])
     ///     .map(|n| async move { if n == 0 { Err("zero") } else { Ok(n) } })
     ///     .gather_settled_stream()
     ///     .limit(2)
@@ -241,7 +248,7 @@ pub trait GatherStreamExt: Stream {
     ///     .await;
     /// assert_eq!(outcomes.len(), 3);
     /// assert_eq!(outcomes[1].0, 1);
-    /// assert_eq!(outcomes[1].1.error(), Some(&"zero"));
+    /// assert_eq!(outcomes[1].1.err(), Some(&"zero"));
     /// # });
     /// ```
     fn gather_settled_stream(self) -> GatherSettledStream<Self>
@@ -306,6 +313,19 @@ where
     /// Allocates the output buffer of this stream's order at its usual size
     /// under `limit` once (bounded, for huge limits: beyond, it grows as
     /// needed), rather than growing it output by output.
+    /// Hands outputs out as they complete: no reorder buffer.
+    #[track_caller]
+    fn completion_order(&mut self, name: &str) {
+        assert!(
+            !self.engine.is_started(),
+            "{name}: set the order before the first poll"
+        );
+        if self.reorder.take().is_some() && self.window != usize::MAX {
+            // Limited before: the completion queue replaces the ring.
+            self.reserve_buffers(self.window / WINDOW);
+        }
+    }
+
     fn reserve_buffers(&mut self, limit: usize) {
         match &mut self.reorder {
             Some(reorder) => reorder.reserve(limit.saturating_mul(WINDOW).min(RESERVE)),
@@ -464,12 +484,11 @@ macro_rules! stream_type {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::GatherStreamExt;
-            /// use futures_lite::{StreamExt, stream};
+            /// use aiokit::prelude::*;
             ///
-            /// # futures_lite::future::block_on(async {
+            /// # smol::block_on(async {
             /// // An endless input, bounded by the limit and by `take`.
-            #[doc = concat!("let first = stream::repeat(()).map(|()| async { Ok::<u8, ()>(1) }).", $method, "().limit(8);")]
+            #[doc = concat!("let first = stream_iter(std::iter::repeat(())).map(|()| async { Ok::<u8, ()>(1) }).", $method, "().limit(8);")]
             /// assert_eq!(first.take(100).count().await, 100);
             /// # });
             /// ```
@@ -599,7 +618,9 @@ where
     S::Item: IntoFuture,
 {
     /// Yields each outcome as soon as it completes, instead of in input
-    /// order; there is no reorder buffer then.
+    /// order; there is no reorder buffer then. The same switch as
+    /// [`TryGatherStream::completion_order`]; for `gather_stream`, use
+    /// [`as_completed_stream`](GatherStreamExt::as_completed_stream).
     ///
     /// # Panics
     ///
@@ -608,12 +629,11 @@ where
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherStreamExt;
-    /// use futures_lite::future::yield_now;
-    /// use futures_lite::{StreamExt, stream};
+    /// use aiokit::prelude::*;
+    /// use smol::future::yield_now;
     ///
-    /// # futures_lite::future::block_on(async {
-    /// let first = stream::iter([3u8, 0])
+    /// # smol::block_on(async {
+    /// let first = stream_iter([3u8, 0])
     ///     .map(|steps| async move {
     ///         for _ in 0..steps {
     ///             yield_now().await;
@@ -629,15 +649,49 @@ where
     /// ```
     #[track_caller]
     pub fn completion_order(mut self) -> Self {
-        assert!(
-            self.inner.engine.pulled() == 0 && !self.inner.engine.is_done(),
-            "aiokit::GatherSettledStream::completion_order: set the order before the first poll"
-        );
-        self.inner.reorder = None;
-        if self.inner.window != usize::MAX {
-            // Limited before: the completion queue replaces the ring.
-            self.inner.reserve_buffers(self.inner.window / WINDOW);
-        }
+        (self.inner).completion_order("aiokit::GatherSettledStream::completion_order");
+        self
+    }
+}
+
+impl<S> TryGatherStream<S>
+where
+    S: Stream,
+    S::Item: IntoFuture,
+{
+    /// Yields each output as soon as it completes, instead of in input
+    /// order; there is no reorder buffer then. An `Err` is yielded as soon as
+    /// it completes and ends the stream, as in input order. The same switch
+    /// as [`GatherSettledStream::completion_order`].
+    ///
+    /// # Panics
+    ///
+    /// If the stream was already polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aiokit::prelude::*;
+    /// use smol::future::yield_now;
+    ///
+    /// # smol::block_on(async {
+    /// let first = stream_iter([3u8, 0])
+    ///     .map(|steps| async move {
+    ///         for _ in 0..steps {
+    ///             yield_now().await;
+    ///         }
+    ///         Ok::<_, ()>(steps)
+    ///     })
+    ///     .try_gather_stream()
+    ///     .completion_order()
+    ///     .next()
+    ///     .await;
+    /// assert_eq!(first, Some(Ok(0)));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn completion_order(mut self) -> Self {
+        (self.inner).completion_order("aiokit::TryGatherStream::completion_order");
         self
     }
 }

@@ -1,6 +1,6 @@
 //! Running blocking code off the async threads: [`to_thread()`],
-//! [`to_thread_cancellable()`], [`ThreadLimiter`] and [`Unblock`], on the
-//! `blocking` crate's thread pool.
+//! [`to_thread_cancellable()`] and [`ThreadLimiter`], on the `blocking`
+//! crate's thread pool.
 
 use std::fmt;
 use std::future::Future;
@@ -46,8 +46,8 @@ use crate::utils::semaphore::{Acquire, Semaphore};
 /// The pool starts threads on demand and keeps finished ones idle for reuse;
 /// whether and when it retires them is the `blocking` crate's policy, which
 /// changed between releases: 1.6 retires a thread after a short idle time,
-/// while 1.7.0 (what Cargo picks for aiokit's `blocking = "1.6"`
-/// requirement today) keeps idle threads below its thread cap alive. The
+/// while 1.7 keeps idle threads below its thread cap alive (Cargo picks the
+/// newest release that aiokit's `blocking = "1.6"` requirement allows). The
 /// counts measured after a burst are in the repository's
 /// [BENCHMARKS.md](https://github.com/aiokit/aiokit/blob/main/BENCHMARKS.md#thread)
 /// (`cargo run --release --example idle_threads`). An idle thread keeps its
@@ -83,7 +83,7 @@ use crate::utils::semaphore::{Acquire, Semaphore};
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let sum = aiokit::to_thread(|| (1..=1_000u64).sum::<u64>()).await;
 /// assert_eq!(sum, 500_500);
 ///
@@ -162,9 +162,10 @@ where
 ///
 /// ```
 /// use std::time::Duration;
-/// use futures_lite::future;
 ///
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+///
+/// # smol::block_on(async {
 /// let (stopped_tx, stopped_rx) = std::sync::mpsc::channel();
 /// let search = aiokit::to_thread_cancellable(move |token| {
 ///     let mut n = 0u64;
@@ -175,11 +176,11 @@ where
 /// });
 /// // Give up after 20 ms: the timer wins the race, `search` is dropped, and
 /// // the closure sees its token cancelled at the next check.
-/// let outcome = future::or(async { search.await; "finished" }, async {
-///     async_io::Timer::after(Duration::from_millis(20)).await;
+/// let timer = async {
+///     smol::Timer::after(Duration::from_millis(20)).await;
 ///     "timed out"
-/// })
-/// .await;
+/// };
+/// let outcome = (async { search.await; "finished" }, timer).first_completed().await;
 /// assert_eq!(outcome, "timed out");
 /// assert!(stopped_rx.recv().unwrap() > 0);
 /// # });
@@ -321,7 +322,7 @@ impl<T> fmt::Debug for Job<T> {
 ///     aiokit::to_thread(move || format!("contents of {path}"))
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let loader = Loader { pending: load("config.toml") };
 /// assert_eq!(loader.pending.await, "contents of config.toml");
 /// # });
@@ -378,7 +379,7 @@ impl<T> fmt::Debug for ToThread<T> {
 ///     job: ToThreadCancellable<bool>,
 /// }
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let search = Search { job: aiokit::to_thread_cancellable(|token| token.is_cancelled()) };
 /// assert!(!search.job.await, "not cancelled while awaited");
 /// # });
@@ -405,9 +406,10 @@ impl<T> ToThreadCancellable<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use futures_lite::future;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    ///
+    /// # smol::block_on(async {
     /// let mut search = aiokit::to_thread_cancellable(|token| {
     ///     let mut checked = 0u64;
     ///     while !token.is_cancelled() {
@@ -415,11 +417,11 @@ impl<T> ToThreadCancellable<T> {
     ///     }
     ///     checked // partial progress
     /// });
-    /// let first = future::or(async { Some((&mut search).await) }, async {
-    ///     async_io::Timer::after(Duration::from_millis(20)).await;
+    /// let timer = async {
+    ///     smol::Timer::after(Duration::from_millis(20)).await;
     ///     None
-    /// })
-    /// .await;
+    /// };
+    /// let first = (async { Some((&mut search).await) }, timer).first_completed().await;
     /// assert_eq!(first, None, "the endless search did not finish in time");
     /// search.cancel();
     /// let checked = search.await; // waits for the closure to notice
@@ -489,7 +491,7 @@ where
 /// # Examples
 ///
 /// ```
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let lines = aiokit::to_thread_cancellable(|token: aiokit::CancelToken| {
 ///     let mut out = Vec::new();
 ///     for line in ["a", "b", "c"] {
@@ -526,7 +528,7 @@ impl CancelToken {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let job = aiokit::to_thread_cancellable(|token| token.is_cancelled());
     /// job.cancel();
     /// assert!(job.await);
@@ -594,7 +596,7 @@ impl fmt::Debug for CancelToken {
 /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 /// use std::sync::{Arc, Mutex, PoisonError};
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let db = aiokit::ThreadLimiter::new(2);
 /// let (busy, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
 /// let rows = aiokit::gather((0..8).map(|i| {
@@ -655,9 +657,9 @@ impl ThreadLimiter {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let limiter = aiokit::ThreadLimiter::new(1);
     /// let a = limiter.run(|| "first");
     /// let b = limiter.clone().run(|| 2); // clones share the limit
@@ -680,7 +682,7 @@ impl ThreadLimiter {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let limiter = aiokit::ThreadLimiter::new(2);
     /// let n = limiter.run_cancellable(|token| if token.is_cancelled() { 0 } else { 7 }).await;
     /// assert_eq!(n, 7);
@@ -711,7 +713,7 @@ impl ThreadLimiter {
     /// # Examples
     ///
     /// ```
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let limiter = aiokit::ThreadLimiter::new(3);
     /// let probe = limiter.clone();
     /// let seen = limiter.run(move || probe.in_use()).await;
@@ -728,9 +730,9 @@ impl ThreadLimiter {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
+    /// use aiokit::prelude::*;
     ///
-    /// # futures_lite::future::block_on(async {
+    /// # smol::block_on(async {
     /// let limiter = aiokit::ThreadLimiter::new(1);
     /// let probe = limiter.clone();
     /// let first = limiter.run(move || {
@@ -759,52 +761,3 @@ impl fmt::Debug for ThreadLimiter {
             .finish()
     }
 }
-
-/// Blocking I/O and iterators as async streams, readers and writers: the
-/// `blocking` crate's adapter, re-exported as is.
-///
-/// `Unblock::new(x)` moves `x` to the thread pool and exposes it as
-/// [`Stream`](futures_core::Stream) if `x` is an [`Iterator`], `AsyncRead` if
-/// it is [`Read`](std::io::Read), `AsyncWrite` if it is
-/// [`Write`](std::io::Write) and `AsyncSeek` if it is
-/// [`Seek`](std::io::Seek) (the `futures-io` traits, which futures,
-/// futures-lite and smol use; tokio users need `tokio-util`'s `compat`).
-/// aiokit re-exports it rather than wrapping it: the adapter is already
-/// complete, and a wrapper would only rename it.
-///
-/// Caveats (see the sections below for details): items and bytes are read
-/// ahead in the background, up to a buffer (8192 items, 8 MiB of bytes by
-/// default; see `Unblock::with_capacity`); **flush (or close) a writer
-/// before dropping it**, or buffered bytes may be lost; reading ahead moves a
-/// file's cursor past what was read, so relative seeks are unreliable.
-///
-/// # Examples
-///
-/// An iterator as a stream, a reader as `AsyncRead`, a writer as `AsyncWrite`:
-///
-/// ```
-/// use aiokit::Unblock;
-/// use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
-///
-/// # futures_lite::future::block_on(async {
-/// // Iterator -> Stream: each `next` runs on the pool.
-/// let lines = std::io::BufRead::lines(&b"alpha\nbeta\n"[..]);
-/// let lines: Vec<String> = Unblock::new(lines).map(Result::unwrap).collect().await;
-/// assert_eq!(lines, ["alpha", "beta"]);
-///
-/// // Read -> AsyncRead.
-/// let mut text = String::new();
-/// Unblock::new(std::io::Cursor::new("from a blocking reader"))
-///     .read_to_string(&mut text)
-///     .await?;
-/// assert_eq!(text, "from a blocking reader");
-///
-/// // Write -> AsyncWrite: flush before dropping, then take the writer back.
-/// let mut out = Unblock::new(Vec::<u8>::new());
-/// out.write_all(b"to a blocking writer").await?;
-/// out.flush().await?;
-/// assert_eq!(out.into_inner().await, b"to a blocking writer");
-/// # std::io::Result::Ok(()) }).unwrap();
-/// ```
-#[doc(inline)]
-pub use blocking::Unblock;

@@ -957,7 +957,7 @@ impl<S> TimeoutEach<S> {
     ///
     /// ```
     /// use std::time::Duration;
-        /// use aiokit::prelude::*;
+    /// use aiokit::prelude::*;
     ///
     /// # smol::block_on(async {
     /// let s = stream_iter([1]).timeout_each(Duration::from_secs(1));

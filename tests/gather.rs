@@ -294,8 +294,8 @@ fn gather_settled_captures_panics_per_slot_and_goes_on() {
             assert_eq!(outcomes.len(), n);
             for (i, outcome) in outcomes.iter().enumerate() {
                 match i % 4 {
-                    0 | 3 => assert_eq!(outcome.value(), Some(&i)),
-                    1 => assert_eq!(outcome.error(), Some(&format!("e{i}"))),
+                    0 | 3 => assert_eq!(outcome.ok(), Some(&i)),
+                    1 => assert_eq!(outcome.err(), Some(&format!("e{i}"))),
                     _ => assert_eq!(
                         outcome.panic().and_then(|p| p.message()),
                         Some(&*format!("p{i}"))
@@ -642,8 +642,8 @@ fn tuples_and_arrays() {
         )
             .gather_settled()
             .await;
-        assert_eq!(ok.ok(), Some(1));
-        assert_eq!(err.err(), Some("e"));
+        assert_eq!(ok.into_ok(), Some(1));
+        assert_eq!(err.into_err(), Some("e"));
         assert_eq!(
             panicked.panic().and_then(|p| p.message()),
             Some("tuple panic")
@@ -677,7 +677,7 @@ fn tuples_and_arrays() {
             Ok([1, 2])
         );
         let [one] = [async { Err::<(), _>(1) }].gather_settled().await;
-        assert_eq!(one.err(), Some(1));
+        assert_eq!(one.into_err(), Some(1));
     });
 }
 
@@ -816,8 +816,8 @@ proptest! {
                 assert_eq!(outcomes.len(), kinds.len());
                 for (i, (outcome, kind)) in outcomes.iter().zip(&kinds).enumerate() {
                     match kind {
-                        0 => assert_eq!(outcome.value(), Some(&i)),
-                        1 => assert_eq!(outcome.error(), Some(&i)),
+                        0 => assert_eq!(outcome.ok(), Some(&i)),
+                        1 => assert_eq!(outcome.err(), Some(&i)),
                         _ => assert_eq!(outcome.panic().and_then(|p| p.message()), Some(&*i.to_string())),
                     }
                 }
@@ -866,4 +866,48 @@ fn try_gather_drain_on_error_lets_the_running_finish_and_starts_nothing() {
             );
         }
     });
+}
+
+#[test]
+fn tuple_and_array_forms_are_fused_and_debug_without_debug_children() {
+    use aiokit::RaceExt;
+    use futures::future::FusedFuture;
+
+    /// Polls to completion, checking `is_terminated` before and after.
+    fn fused<F: FusedFuture>(fut: F) -> F::Output {
+        let mut fut = Box::pin(fut);
+        assert!(!fut.is_terminated());
+        let output = futures::executor::block_on(fut.as_mut());
+        assert!(fut.is_terminated());
+        output
+    }
+    // Async blocks are not `Debug`: the impls need no bound on the children.
+    let child = |result: Result<u8, u8>| async move { result };
+    let ok = || child(Ok(1));
+    let err = || child(Err(2));
+    assert_eq!(fused((ok(), ok()).gather()), (Ok(1), Ok(1)));
+    assert_eq!(fused((ok(), err()).try_gather()), Err(2));
+    assert_eq!(fused((ok(), ok()).try_gather()), Ok((1, 1)));
+    let (a, b) = fused((ok(), err()).gather_settled());
+    assert_eq!((a.into_ok(), b.into_err()), (Some(1), Some(2)));
+    assert_eq!(fused([ok(), ok()].gather()), [Ok(1), Ok(1)]);
+    assert_eq!(fused([ok(), err()].try_gather()), Err(2));
+    assert_eq!(fused([ok(), err()].gather_settled()).len(), 2);
+    assert_eq!(fused((ok(), ok()).first_completed()), Ok(1));
+    assert_eq!(fused((err(), ok()).first_ok()), Ok(1));
+    assert_eq!(
+        fused([err(), err()].first_ok()).unwrap_err().errors(),
+        [2, 2]
+    );
+    assert_eq!(fused([ok(), ok()].first_completed()), Ok(1));
+    for debug in [
+        format!("{:?}", [ok()].gather()),
+        format!("{:?}", [ok()].try_gather()),
+        format!("{:?}", [ok()].gather_settled()),
+        format!("{:?}", [ok()].first_completed()),
+        format!("{:?}", [ok()].first_ok()),
+        format!("{:?}", (ok(),).gather()),
+    ] {
+        assert!(!debug.is_empty());
+    }
 }

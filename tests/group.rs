@@ -360,7 +360,16 @@ fn dropping_the_group_drops_every_child() {
         let refused = handle
             .push(Box::pin(pending_guarded::<u8>(back.guard())) as BoxFut<u8>)
             .unwrap_err();
-        assert_eq!(refused.to_string(), "the task group is closed");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("the task group is closed: it was dropped")
+        );
+        let debug = format!("{refused:?}");
+        assert!(
+            debug.starts_with("PushError { reason: \"the task group is closed"),
+            "{debug}"
+        );
         let fut = refused.into_inner();
         assert_eq!(back.get(), 0, "handed back, not dropped");
         drop(fut);

@@ -1,12 +1,14 @@
-//! The timeout methods compile beside the preludes of futures, futures-lite
-//! and futures-concurrency, all glob-imported at once: none of them has a
-//! `timeout`, `timeout_at` or `timeout_each` method.
+//! The timeout methods compile beside the preludes of futures and
+//! futures-lite, both glob-imported at once: neither has a `timeout`,
+//! `timeout_at` or `timeout_each` method.
 //!
 //! `aiokit::prelude` works alone (its `StreamExt` / `TryStreamExt` on the
-//! crate's streams) and beside the preludes of futures and futures-concurrency;
-//! futures-lite's prelude works with aiokit's traits imported by name. (With
-//! both futures-lite's prelude and aiokit's, `stream.next()` is ambiguous: a
-//! `compile_fail` doctest of `aiokit::prelude` shows it.)
+//! crate's streams) and beside futures' prelude; futures-lite's prelude works
+//! with aiokit's traits imported by name. (With both futures-lite's prelude
+//! and aiokit's, `stream.next()` is ambiguous: a `compile_fail` doctest of
+//! `aiokit::prelude` shows it.) The same checks beside futures-concurrency's
+//! prelude are in the benches package (`benches/tests/preludes.rs`), which
+//! has futures-concurrency as an anchor, so that these tests do not build it.
 
 mod common;
 
@@ -16,8 +18,6 @@ use aiokit::{Elapsed, TimeoutExt, TimeoutStreamExt};
 use common::*;
 #[allow(unused_imports)]
 use futures::prelude::*;
-#[allow(unused_imports)]
-use futures_concurrency::prelude::*;
 #[allow(unused_imports)]
 use futures_lite::prelude::*;
 
@@ -34,7 +34,9 @@ fn smoke() {
         );
 
         // On the futures of the other crates too.
-        let joined = (async { 3 }, async { 4 }).join().timeout(d).await;
+        let joined = futures::future::join(async { 3 }, async { 4 })
+            .timeout(d)
+            .await;
         assert_eq!(joined, Ok((3, 4)));
         let mapped = futures::FutureExt::map(async { 5 }, |n| n + 1)
             .timeout(d)
@@ -45,19 +47,6 @@ fn smoke() {
         let items: Vec<_> = futures::StreamExt::collect(first).await;
         assert_eq!(items, [Ok(7), Ok(8)]);
     });
-}
-
-/// A paginated source of `0..6`, two items a page.
-fn numbers()
--> impl futures::Stream<Item = Result<u32, aiokit::PageError<std::io::Error, u32>>> + Send + Unpin {
-    aiokit::paginate(0u32, |page| async move {
-        let items = vec![page * 2, page * 2 + 1];
-        Ok::<_, std::io::Error>(if page < 2 {
-            aiokit::Page::next(items, page + 1)
-        } else {
-            aiokit::Page::last(items)
-        })
-    })
 }
 
 /// `use aiokit::prelude::*;` and nothing else.
@@ -93,20 +82,18 @@ mod alone {
     }
 }
 
-/// The prelude glob-imported beside futures' and futures-concurrency's.
-mod with_futures_and_concurrency {
+/// The prelude glob-imported beside futures'.
+mod with_futures {
     use super::numbers;
     use crate::common::matrix;
     #[allow(unused_imports)]
     use aiokit::prelude::*;
     #[allow(unused_imports)]
     use futures::prelude::*;
-    #[allow(unused_imports)]
-    use futures_concurrency::prelude::*;
     use std::time::Duration;
 
     #[test]
-    fn prelude_with_futures_and_concurrency() {
+    fn prelude_with_futures() {
         matrix(|| async {
             // The same StreamExt / TryStreamExt as futures': no ambiguity.
             let mut items = numbers();
@@ -115,17 +102,8 @@ mod with_futures_and_concurrency {
             let rest: Vec<u32> = items.map(Result::unwrap).collect().await;
             assert_eq!(rest, [2, 3, 4, 5]);
 
-            // futures' FutureExt, futures-concurrency's Join and Merge.
+            // futures' FutureExt, and aiokit's own methods.
             assert_eq!(async { 1 }.map(|n| n + 1).await, 2);
-            assert_eq!((async { 1 }, async { 2 }).join().await, (1, 2));
-            let merged: Vec<u32> = (numbers(), numbers())
-                .merge()
-                .map(Result::unwrap)
-                .collect()
-                .await;
-            assert_eq!(merged.len(), 12);
-
-            // aiokit's own methods.
             let d = Duration::from_secs(10);
             assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
             let never = std::future::pending::<u8>();

@@ -230,7 +230,7 @@ fn shutdown_refuses_puts_drains_gets_then_fails_them() {
         queue.shutdown();
         queue.shutdown(); // twice: nothing more
         assert!(queue.is_shutdown());
-        assert_eq!(queue.put(3).await, Err(PutError(3)));
+        assert_eq!(queue.put(3).await.map_err(PutError::into_inner), Err(3));
         assert_eq!(queue.try_put(4), Err(TryPutError::Shutdown(4)));
         assert_eq!(*queue.get().await.unwrap(), 1);
         assert_eq!(*queue.try_get().unwrap(), 2);
@@ -277,12 +277,12 @@ fn shutdown_wakes_every_waiting_get_put_and_join_with_a_clear_result() {
             Poll::Ready(Err(QueueShutdown))
         ));
         assert_eq!(
-            poll_once(&mut put1, &p1),
-            Poll::Ready(Err(PutError("a".into())))
+            poll_once(&mut put1, &p1).map_err(PutError::into_inner),
+            Poll::Ready(Err("a".into()))
         );
         assert_eq!(
-            poll_once(&mut put2, &p2),
-            Poll::Ready(Err(PutError("b".into())))
+            poll_once(&mut put2, &p2).map_err(PutError::into_inner),
+            Poll::Ready(Err("b".into()))
         );
         // join still waits for the item left in the queue (asyncio's rule),
         // and resolves once a consumer has taken it and is done with it.
@@ -345,7 +345,7 @@ fn shutdown_immediate_drops_the_items_and_releases_join() {
         assert_eq!(p.count(), 1);
         assert!(matches!(
             poll_once(&mut waiting_put, &p),
-            Poll::Ready(Err(PutError(_)))
+            Poll::Ready(Err(_))
         ));
         assert_eq!(drops.get(), 4, "the refused item came back and was dropped");
         assert!(queue.get().await.is_err());
@@ -601,6 +601,13 @@ fn a_zero_capacity_is_refused_naming_the_function() {
 }
 
 #[test]
+fn a_zero_capacity_panics_at_the_callers_line() {
+    let line = line!() + 1;
+    let at = panic_location(|| drop(Queue::<u8>::bounded(0)));
+    assert_eq!(at, format!("{}:{line}", file!()));
+}
+
+#[test]
 fn dropping_the_queue_drops_its_items_once() {
     let drops = DropCounter::new();
     let queue = Queue::unbounded();
@@ -617,13 +624,20 @@ fn dropping_the_queue_drops_its_items_once() {
     assert_eq!(drops.get(), 3);
 }
 
+/// The error of a put into a shut-down queue.
+fn put_error<T>(item: T) -> PutError<T> {
+    let queue = Queue::unbounded();
+    queue.shutdown();
+    futures::executor::block_on(queue.put(item)).unwrap_err()
+}
+
 #[test]
 fn errors_are_std_errors_with_lowercase_messages() {
     fn message(error: &dyn std::error::Error) -> String {
         error.to_string()
     }
     assert_eq!(message(&QueueShutdown), "queue shut down and empty");
-    assert_eq!(message(&PutError(1)), "put into a shut-down queue");
+    assert_eq!(message(&put_error(1)), "put into a shut-down queue");
     assert_eq!(message(&TryPutError::Full(1)), "queue full");
     assert_eq!(
         message(&TryPutError::Shutdown(1)),
@@ -633,9 +647,9 @@ fn errors_are_std_errors_with_lowercase_messages() {
     assert_eq!(message(&TryGetError::Shutdown), "queue shut down and empty");
     // Items need no Debug: the errors never print them.
     struct Opaque;
-    assert_eq!(format!("{:?}", PutError(Opaque)), "PutError(..)");
+    assert_eq!(format!("{:?}", put_error(Opaque)), "PutError(..)");
     assert_eq!(format!("{:?}", TryPutError::Full(Opaque)), "Full(..)");
-    let boxed: Box<dyn std::error::Error + Send + Sync> = PutError(Opaque).into();
+    let boxed: Box<dyn std::error::Error + Send + Sync> = put_error(Opaque).into();
     assert_eq!(boxed.to_string(), "put into a shut-down queue");
 }
 

@@ -247,8 +247,8 @@ fn smoke() {
             .await;
         let indices: Vec<usize> = outcomes.iter().map(|(i, _)| *i).collect();
         assert_eq!(indices, [0, 1, 2, 3]);
-        assert_eq!(outcomes[1].1.error(), Some(&1));
-        assert_eq!(outcomes[2].1.value(), Some(&2));
+        assert_eq!(outcomes[1].1.err(), Some(&1));
+        assert_eq!(outcomes[2].1.ok(), Some(&2));
     });
 }
 
@@ -701,8 +701,8 @@ fn gather_settled_stream_keeps_indices_and_captures_panics() {
             }
             for (i, outcome) in &outcomes {
                 match i % 3 {
-                    0 => assert_eq!(outcome.value(), Some(i)),
-                    1 => assert_eq!(outcome.error(), Some(&(i * 10))),
+                    0 => assert_eq!(outcome.ok(), Some(i)),
+                    1 => assert_eq!(outcome.err(), Some(&(i * 10))),
                     _ => assert_eq!(
                         outcome.panic().and_then(|p| p.message()),
                         Some(&*format!("child {i}"))
@@ -829,6 +829,57 @@ fn a_panic_resumes_under_every_executor() {
 }
 
 #[test]
+fn completion_order_after_the_first_poll_panics_naming_the_method() {
+    /// Polls `s` once (the input is pending, so nothing is pulled, yet the
+    /// stream has started), then checks that `reorder(s)` panics naming `name`.
+    fn after_a_poll<S: Stream + Unpin>(mut s: S, reorder: impl FnOnce(S) -> S, name: &str) {
+        assert!(poll_once(&mut s.next(), &CountingWaker::new()).is_pending());
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(reorder(s))))
+            .unwrap_err();
+        assert_panic_message(
+            &*payload,
+            &format!("{name}: set the order before the first poll"),
+        );
+    }
+    let input = || stream::pending::<std::future::Ready<Result<(), ()>>>();
+    after_a_poll(
+        input().gather_settled_stream(),
+        |s| s.completion_order(),
+        "aiokit::GatherSettledStream::completion_order",
+    );
+    after_a_poll(
+        input().try_gather_stream(),
+        |s| s.completion_order(),
+        "aiokit::TryGatherStream::completion_order",
+    );
+}
+
+#[test]
+fn try_gather_stream_in_completion_order() {
+    matrix(|| async {
+        // Input `n` takes `n` yields: completion order is 0, 1, 2, 3, and the
+        // `Err` of input 3 still ends the stream.
+        let steps = |order: [u8; 4]| {
+            stream::iter(order).map(|n| async move {
+                for _ in 0..n {
+                    futures_lite::future::yield_now().await;
+                }
+                if n == 3 { Err(n) } else { Ok(n) }
+            })
+        };
+        let in_order: Vec<Result<u8, u8>> = steps([2, 0, 3, 1]).try_gather_stream().collect().await;
+        assert_eq!(in_order, [Ok(2), Ok(0), Err(3)]);
+        let completed: Vec<Result<u8, u8>> = steps([2, 0, 3, 1])
+            .try_gather_stream()
+            .completion_order()
+            .limit(4)
+            .collect()
+            .await;
+        assert_eq!(completed, [Ok(0), Ok(1), Ok(2), Err(3)]);
+    });
+}
+
+#[test]
 fn limit_zero_panics_naming_the_method() {
     fn input() -> impl Stream<Item = std::future::Ready<Result<(), ()>>> {
         stream::iter([std::future::ready(Ok(()))])
@@ -909,11 +960,11 @@ proptest! {
                             v
                         })),
                         2 => Box::pin(input.map(|c| async move { Ok::<_, ()>(c.await) }).gather_settled_stream().limit(limit).map(|(i, s)| {
-                            assert_eq!(s.value(), Some(&i));
+                            assert_eq!(s.ok(), Some(&i));
                             i
                         })),
                         _ => Box::pin(input.map(|c| async move { Ok::<_, ()>(c.await) }).gather_settled_stream().limit(limit).completion_order().map(|(i, s)| {
-                            assert_eq!(s.value(), Some(&i));
+                            assert_eq!(s.ok(), Some(&i));
                             i
                         })),
                     };

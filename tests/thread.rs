@@ -1,4 +1,4 @@
-//! to_thread, to_thread_cancellable, ThreadLimiter and Unblock, each scenario
+//! to_thread, to_thread_cancellable and ThreadLimiter, each scenario
 //! under every executor of the matrix.
 #![cfg(feature = "thread")]
 
@@ -123,7 +123,7 @@ fn gather_settled_reports_a_panicking_closure_as_panicked() {
         let panic = outcomes[1].panic().expect("Panicked");
         assert_eq!(panic.message(), Some("closure 1 failed hard"));
         assert_eq!(
-            outcomes[2].error().map(String::as_str),
+            outcomes[2].err().map(String::as_str),
             Some("closure 2 failed")
         );
     });
@@ -379,6 +379,13 @@ fn limiter_accepts_any_limit_above_zero() {
 #[should_panic(expected = "aiokit::ThreadLimiter::new")]
 fn limiter_of_zero_panics_naming_the_function() {
     let _ = ThreadLimiter::new(0);
+}
+
+#[test]
+fn limiter_of_zero_panics_at_the_callers_line() {
+    let line = line!() + 1;
+    let at = panic_location(|| drop(ThreadLimiter::new(0)));
+    assert_eq!(at, format!("{}:{line}", file!()));
 }
 
 /// Runs `calls` closures through a limiter of `limit`, returning the peak
@@ -716,28 +723,4 @@ fn debug_shows_state_not_closures() {
     futures::executor::block_on(&mut blocker);
     assert_eq!(format!("{blocker:?}"), "ToThread { state: Done, .. }");
     drop(queued);
-}
-
-#[test]
-fn unblock_adapts_iterators_readers_and_writers() {
-    use futures::{AsyncReadExt as _, AsyncWriteExt as _, StreamExt as _};
-    matrix(|| async {
-        let squares: Vec<u64> = aiokit::Unblock::new((1..=1000_u64).map(|n| n * n))
-            .collect()
-            .await;
-        assert_eq!(squares.len(), 1000);
-        assert_eq!(squares[999], 1_000_000);
-
-        let mut bytes = Vec::new();
-        aiokit::Unblock::new(std::io::Read::take(std::io::repeat(7), 100_000))
-            .read_to_end(&mut bytes)
-            .await
-            .unwrap();
-        assert_eq!(bytes.len(), 100_000);
-
-        let mut out = aiokit::Unblock::new(Vec::new());
-        out.write_all(&bytes).await.unwrap();
-        out.flush().await.unwrap();
-        assert_eq!(out.into_inner().await, bytes);
-    });
 }

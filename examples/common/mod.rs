@@ -6,12 +6,20 @@
 //! - `GET /users/{id}` -> `{"id": 1, "name": "user 1"}`; `404` for id 0.
 //! - `GET /items?page=N` -> `{"items": [...], "next": N + 1}` for pages 1 to 3,
 //!   `"next": null` on page 3.
+//! - `GET /pages/{n}` -> `{"links": [2n + 1, 2n + 2]}`, a site of pages 0 to
+//!   `LAST_PAGE` (links past it are left out); `500` for page `BROKEN_PAGE`.
 //! - Any endpoint with `?delay_ms=N` (or `&delay_ms=N`) answers after N ms.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+
+/// The last page of the `/pages/{n}` site.
+pub const LAST_PAGE: u64 = 30;
+
+/// The page of the `/pages/{n}` site that answers `500`.
+pub const BROKEN_PAGE: u64 = 5;
 
 /// A running server: `http://127.0.0.1:<port>`.
 #[derive(Debug, Clone)]
@@ -66,6 +74,19 @@ fn respond(url: &str) -> (u16, String) {
         return match id.parse::<u64>() {
             Ok(0) | Err(_) => (404, r#"{"error": "no such user"}"#.into()),
             Ok(id) => (200, format!(r#"{{"id": {id}, "name": "user {id}"}}"#)),
+        };
+    }
+    if let Some(page) = path.strip_prefix("/pages/") {
+        return match page.parse::<u64>() {
+            Ok(BROKEN_PAGE) => (500, r#"{"error": "internal server error"}"#.into()),
+            Ok(page) if page <= LAST_PAGE => {
+                let links: Vec<u64> = [2 * page + 1, 2 * page + 2]
+                    .into_iter()
+                    .filter(|link| *link <= LAST_PAGE)
+                    .collect();
+                (200, format!(r#"{{"links": {links:?}}}"#))
+            }
+            _ => (404, r#"{"error": "no such page"}"#.into()),
         };
     }
     if path == "/items" {

@@ -5,6 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_util::future::MaybeDone;
 use pin_project_lite::pin_project;
 
@@ -34,9 +35,9 @@ use crate::utils::catch_panic::CatchPanic;
 /// # Examples
 ///
 /// ```
-/// use aiokit::GatherExt;
+/// use aiokit::prelude::*;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let (user, posts) = (async { "ada" }, async { vec!["hello", "world"] }).gather().await;
 /// assert_eq!((user, posts.len()), ("ada", 2));
 ///
@@ -51,8 +52,8 @@ use crate::utils::catch_panic::CatchPanic;
 /// A tuple of 13 or more is a compile error whose message says what to do:
 ///
 /// ```compile_fail,E0599
-/// use aiokit::GatherExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// async fn f() -> u8 { 1 }
 /// let _ = (f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f()).gather().await;
 /// # });
@@ -76,8 +77,8 @@ pub trait GatherExt {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    /// # smol::block_on(async {
     /// assert_eq!((async { 1 }, async { 'b' }).gather().await, (1, 'b'));
     /// # });
     /// ```
@@ -89,8 +90,8 @@ pub trait GatherExt {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    /// # smol::block_on(async {
     /// let both = (async { Ok::<_, ()>(1) }, async { Ok('b') }).try_gather().await;
     /// assert_eq!(both, Ok((1, 'b')));
     /// # });
@@ -103,8 +104,8 @@ pub trait GatherExt {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::GatherExt;
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    /// # smol::block_on(async {
     /// let (a, b) = (async { Ok::<_, ()>(1) }, async { Err::<(), _>("no") }).gather_settled().await;
     /// assert!(a.is_ok() && b.is_err());
     /// # });
@@ -114,7 +115,7 @@ pub trait GatherExt {
 
 /// The tuples (1 to 12 elements) and arrays of futures that [`GatherExt`] is
 /// implemented for; an implementation detail that carries the compile error
-/// for other types.
+/// for other types. Sealed: it cannot be implemented outside aiokit.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`gather`, `try_gather` and `gather_settled` take a tuple of 1 to 12 futures or an array of futures",
@@ -122,7 +123,7 @@ pub trait GatherExt {
     note = "tuples hold at most 12 futures: nest them, `((a, b, ..), (m, n, ..)).gather()`, or put futures of one type in an array or `Vec` and call `aiokit::gather(iter)`",
     note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
 )]
-pub trait GatherTuple {
+pub trait GatherTuple: sealed::Sealed {
     /// The future returned by [`GatherExt::gather`].
     type Gather: Future;
     /// The future returned by [`GatherExt::try_gather`].
@@ -169,8 +170,8 @@ macro_rules! tuple_impls {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::GatherExt;
-            /// # futures_lite::future::block_on(async {
+            /// use aiokit::prelude::*;
+            /// # smol::block_on(async {
             /// assert_eq!((async { 1 },).gather().await, (1,));
             /// # });
             /// ```
@@ -186,8 +187,8 @@ macro_rules! tuple_impls {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::GatherExt;
-            /// # futures_lite::future::block_on(async {
+            /// use aiokit::prelude::*;
+            /// # smol::block_on(async {
             /// assert_eq!((async { Ok::<_, ()>(1) },).try_gather().await, Ok((1,)));
             /// # });
             /// ```
@@ -203,10 +204,10 @@ macro_rules! tuple_impls {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::GatherExt;
-            /// # futures_lite::future::block_on(async {
+            /// use aiokit::prelude::*;
+            /// # smol::block_on(async {
             /// let (only,) = (async { Err::<(), _>(3) },).gather_settled().await;
-            /// assert_eq!(only.err(), Some(3));
+            /// assert_eq!(only.into_err(), Some(3));
             /// # });
             /// ```
             #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -214,6 +215,8 @@ macro_rules! tuple_impls {
                 $(#[pin] $f: MaybeDone<CatchPanic<$F>>,)+
             }
         }
+
+        impl<$($F: IntoFuture),+> sealed::Sealed for ($($F,)+) {}
 
         impl<$($F: IntoFuture),+> GatherTuple for ($($F,)+) {
             type Gather = $Gather<$($F::IntoFuture),+>;
@@ -333,6 +336,45 @@ macro_rules! tuple_impls {
             }
         }
 
+        impl<$($F: Future),+> $Gather<$($F),+> {
+            /// Every element's output was taken (or dropped): completed.
+            fn is_gone(&self) -> bool {
+                $(matches!(self.$f, MaybeDone::Gone))&&+
+            }
+        }
+
+        impl<$($F: Future),+> $TryGather<$($F),+> {
+            /// Every element's output was taken (or dropped): completed.
+            fn is_gone(&self) -> bool {
+                $(matches!(self.$f, MaybeDone::Gone))&&+
+            }
+        }
+
+        impl<$($F: Future),+> $Settled<$($F),+> {
+            /// Every element's output was taken: completed.
+            fn is_gone(&self) -> bool {
+                $(matches!(self.$f, MaybeDone::Gone))&&+
+            }
+        }
+
+        impl<$($F: Future),+> FusedFuture for $Gather<$($F),+> where Self: Future {
+            fn is_terminated(&self) -> bool {
+                self.is_gone()
+            }
+        }
+
+        impl<$($F: Future),+> FusedFuture for $TryGather<$($F),+> where Self: Future {
+            fn is_terminated(&self) -> bool {
+                self.is_gone()
+            }
+        }
+
+        impl<$($F: Future),+> FusedFuture for $Settled<$($F),+> where Self: Future {
+            fn is_terminated(&self) -> bool {
+                self.is_gone()
+            }
+        }
+
         impl<$($F: Future),+> fmt::Debug for $Gather<$($F),+> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($Gather)).finish_non_exhaustive()
@@ -373,13 +415,12 @@ tuple_impls! {
 /// # Examples
 ///
 /// ```
-/// use aiokit::GatherExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// assert_eq!([1, 2].map(|n| async move { n }).gather().await, [1, 2]);
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
 pub struct GatherArray<F: IntoFuture, const N: usize> {
     inner: Gather<std::array::IntoIter<F, N>>,
 }
@@ -389,13 +430,12 @@ pub struct GatherArray<F: IntoFuture, const N: usize> {
 /// # Examples
 ///
 /// ```
-/// use aiokit::GatherExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// assert_eq!([async { Ok::<_, ()>(1) }].try_gather().await, Ok([1]));
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
 pub struct TryGatherArray<F: IntoFuture, const N: usize> {
     inner: TryGather<std::array::IntoIter<F, N>>,
 }
@@ -405,17 +445,45 @@ pub struct TryGatherArray<F: IntoFuture, const N: usize> {
 /// # Examples
 ///
 /// ```
-/// use aiokit::GatherExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// let [one] = [async { Ok::<_, ()>(1) }].gather_settled().await;
-/// assert_eq!(one.ok(), Some(1));
+/// assert_eq!(one.into_ok(), Some(1));
 /// # });
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
 pub struct GatherSettledArray<F: IntoFuture, const N: usize> {
     inner: GatherSettled<std::array::IntoIter<F, N>>,
 }
+
+// Manual, so that the children need not be `Debug`.
+macro_rules! array_impls {
+    ($($Array:ident = $Inner:ident),+) => {$(
+        impl<F: IntoFuture, const N: usize> fmt::Debug for $Array<F, N> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($Array))
+                    .field("inner", &self.inner)
+                    .finish()
+            }
+        }
+
+        impl<F: IntoFuture, const N: usize> FusedFuture for $Array<F, N>
+        where
+            Self: Future,
+            $Inner<std::array::IntoIter<F, N>>: FusedFuture,
+        {
+            fn is_terminated(&self) -> bool {
+                self.inner.is_terminated()
+            }
+        }
+    )+};
+}
+
+array_impls!(
+    GatherArray = Gather,
+    TryGatherArray = TryGather,
+    GatherSettledArray = GatherSettled
+);
 
 fn into_array<T, const N: usize>(items: Vec<T>) -> [T; N] {
     match items.try_into() {
@@ -423,6 +491,8 @@ fn into_array<T, const N: usize>(items: Vec<T>) -> [T; N] {
         Err(_) => unreachable!("one output per input"),
     }
 }
+
+impl<F: IntoFuture, const N: usize> sealed::Sealed for [F; N] {}
 
 impl<F: IntoFuture, const N: usize> GatherTuple for [F; N] {
     type Gather = GatherArray<F, N>;
@@ -478,4 +548,10 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.inner).poll(cx).map(into_array)
     }
+}
+
+mod sealed {
+    /// Keeps [`GatherTuple`](super::GatherTuple) to the tuples and arrays
+    /// aiokit implements it for.
+    pub trait Sealed {}
 }

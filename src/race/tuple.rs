@@ -5,6 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_core::FusedFuture;
 use futures_util::future::MaybeDone;
 use pin_project_lite::pin_project;
 
@@ -42,10 +43,10 @@ use crate::utils::catch_panic::CatchPanic;
 /// # Examples
 ///
 /// ```
-/// use aiokit::RaceExt;
-/// use futures_lite::future::yield_now;
+/// use aiokit::prelude::*;
+/// use smol::future::yield_now;
 ///
-/// # futures_lite::future::block_on(async {
+/// # smol::block_on(async {
 /// let slow = async {
 ///     yield_now().await;
 ///     "slow"
@@ -64,8 +65,8 @@ use crate::utils::catch_panic::CatchPanic;
 /// A tuple of 13 or more is a compile error whose message says what to do:
 ///
 /// ```compile_fail,E0599
-/// use aiokit::RaceExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// async fn f() -> u8 { 1 }
 /// let _ = (f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f(), f()).first_completed().await;
 /// # });
@@ -93,8 +94,8 @@ pub trait RaceExt {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::RaceExt;
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    /// # smol::block_on(async {
     /// let never = std::future::pending::<u8>();
     /// assert_eq!((never, async { 2_u8 }).first_completed().await, 2);
     /// # });
@@ -114,8 +115,8 @@ pub trait RaceExt {
     /// # Examples
     ///
     /// ```
-    /// use aiokit::RaceExt;
-    /// # futures_lite::future::block_on(async {
+    /// use aiokit::prelude::*;
+    /// # smol::block_on(async {
     /// let found = (async { Err("offline") }, async { Ok(7) }).first_ok().await;
     /// assert_eq!(found, Ok(7));
     /// # });
@@ -127,7 +128,8 @@ pub trait RaceExt {
 
 /// The tuples (1 to 12 elements with one output type) and arrays of futures
 /// that [`RaceExt`] is implemented for; an implementation detail that carries
-/// the compile error for other types.
+/// the compile error for other types. Sealed: it cannot be implemented
+/// outside aiokit.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`first_completed` and `first_ok` take a tuple of 1 to 12 futures with one output type, or an array of futures",
@@ -135,7 +137,7 @@ pub trait RaceExt {
     note = "tuples hold at most 12 futures: nest them, `((a, b, ..).first_completed(), (m, n, ..).first_completed()).first_completed()`, or put futures of one type in an array or `Vec` and call `aiokit::race(iter)` / `aiokit::race_ok(iter)`",
     note = "futures of different types fit one `Vec` once boxed: `Box::pin(fut) as Pin<Box<dyn Future<Output = T> + Send>>`"
 )]
-pub trait RaceTuple {
+pub trait RaceTuple: sealed::Sealed {
     /// The future returned by [`RaceExt::first_completed`].
     type FirstCompleted: Future;
     /// The future returned by [`RaceExt::first_ok`].
@@ -173,8 +175,8 @@ macro_rules! tuple_impls {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::RaceExt;
-            /// # futures_lite::future::block_on(async {
+            /// use aiokit::prelude::*;
+            /// # smol::block_on(async {
             /// assert_eq!((async { 1 },).first_completed().await, 1);
             /// # });
             /// ```
@@ -191,8 +193,8 @@ macro_rules! tuple_impls {
             /// # Examples
             ///
             /// ```
-            /// use aiokit::RaceExt;
-            /// # futures_lite::future::block_on(async {
+            /// use aiokit::prelude::*;
+            /// # smol::block_on(async {
             /// assert_eq!((async { Ok::<_, ()>(1) },).first_ok().await, Ok(1));
             /// # });
             /// ```
@@ -202,6 +204,8 @@ macro_rules! tuple_impls {
                 start: usize,
             }
         }
+
+        impl<Out, $($F: IntoFuture<Output = Out>),+> sealed::Sealed for ($($F,)+) {}
 
         impl<Out, $($F: IntoFuture<Output = Out>),+> RaceTuple for ($($F,)+) {
             type FirstCompleted = $First<$($F::IntoFuture),+>;
@@ -313,6 +317,20 @@ macro_rules! tuple_impls {
             }
         }
 
+        impl<Out, $($F: Future<Output = Out>),+> FusedFuture for $First<$($F),+> {
+            fn is_terminated(&self) -> bool {
+                // Every child is dropped when the race ends.
+                $(self.$f.is_none())&&+
+            }
+        }
+
+        impl<T, E, $($F: Future<Output = Result<T, E>>),+> FusedFuture for $FirstOk<$($F),+> {
+            fn is_terminated(&self) -> bool {
+                // Every output is taken or dropped when the race ends.
+                $(matches!(self.$f, MaybeDone::Gone))&&+
+            }
+        }
+
         impl<$($F),+> fmt::Debug for $First<$($F),+> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($First))
@@ -351,8 +369,8 @@ tuple_impls! {
 /// # Examples
 ///
 /// ```
-/// use aiokit::RaceExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// assert_eq!([async { 1 }].first_completed().await, 1);
 /// # });
 /// ```
@@ -366,8 +384,8 @@ pub struct FirstCompletedArray<F: IntoFuture, const N: usize> {
 /// # Examples
 ///
 /// ```
-/// use aiokit::RaceExt;
-/// # futures_lite::future::block_on(async {
+/// use aiokit::prelude::*;
+/// # smol::block_on(async {
 /// assert_eq!([async { Ok::<_, ()>(1) }].first_ok().await, Ok(1));
 /// # });
 /// ```
@@ -392,6 +410,23 @@ impl<F: IntoFuture, const N: usize> fmt::Debug for FirstOkArray<F, N> {
             .finish()
     }
 }
+
+impl<F: IntoFuture, const N: usize> FusedFuture for FirstCompletedArray<F, N> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<F, T, E, const N: usize> FusedFuture for FirstOkArray<F, N>
+where
+    F: IntoFuture<Output = Result<T, E>>,
+{
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<F: IntoFuture, const N: usize> sealed::Sealed for [F; N] {}
 
 impl<F: IntoFuture, const N: usize> RaceTuple for [F; N] {
     type FirstCompleted = FirstCompletedArray<F, N>;
@@ -428,4 +463,10 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.inner).poll(cx)
     }
+}
+
+mod sealed {
+    /// Keeps [`RaceTuple`](super::RaceTuple) to the tuples and arrays aiokit
+    /// implements it for.
+    pub trait Sealed {}
 }

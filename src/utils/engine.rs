@@ -341,6 +341,11 @@ impl<S: Source> Engine<S> {
         }
     }
 
+    /// Whether the engine was polled (or cleared): its configuration is fixed.
+    pub(crate) fn is_started(&self) -> bool {
+        !matches!(self.state, State::Idle { .. })
+    }
+
     /// Inputs pulled from the source so far.
     pub(crate) fn pulled(&self) -> usize {
         match &self.state {

@@ -306,3 +306,48 @@ where
     matrix(&make);
     virtual_matrix(make);
 }
+
+/// Runs `f`, which must panic, and returns the panic's location as
+/// `file:line`, as the panic hook sees it: with `#[track_caller]` on the
+/// panicking function, the caller's line. Only panics of this thread are
+/// captured; others go to the previous hook.
+pub fn panic_location(f: impl FnOnce()) -> String {
+    use std::sync::{Mutex, PoisonError};
+    // One capture at a time: the hook is global.
+    static HOOK: Mutex<()> = Mutex::new(());
+    let _one = HOOK.lock().unwrap_or_else(PoisonError::into_inner);
+    let me = std::thread::current().id();
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    {
+        let (seen, previous) = (seen.clone(), previous.clone());
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() == me {
+                *seen.lock().unwrap_or_else(PoisonError::into_inner) = info
+                    .location()
+                    .map(|at| format!("{}:{}", at.file(), at.line()));
+            } else {
+                previous(info);
+            }
+        }));
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    assert!(outcome.is_err(), "no panic");
+    let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
+    seen.expect("the hook saw the panic")
+}
+
+/// A paginated source of `0..6`, two items a page.
+pub fn numbers()
+-> impl futures::Stream<Item = Result<u32, aiokit::PageError<std::io::Error, u32>>> + Send + Unpin {
+    aiokit::paginate(0u32, |page| async move {
+        let items = vec![page * 2, page * 2 + 1];
+        Ok::<_, std::io::Error>(if page < 2 {
+            aiokit::Page::next(items, page + 1)
+        } else {
+            aiokit::Page::last(items)
+        })
+    })
+}

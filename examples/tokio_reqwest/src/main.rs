@@ -1,5 +1,6 @@
 //! aiokit under tokio with reqwest, an async HTTP client built on tokio.
-//! `cargo run --example tokio_reqwest`
+//! `cargo run -p aiokit-tokio-reqwest` (a package of its own, so that the
+//! other examples and the tests do not build reqwest)
 //!
 //! aiokit's combinators run on any executor, but reqwest needs tokio's
 //! reactor: it works under `#[tokio::main]` (or inside a tokio runtime) and
@@ -8,7 +9,7 @@
 //! server on 127.0.0.1 started by the example itself; reqwest is built without
 //! TLS.
 
-#[path = "common/mod.rs"]
+#[path = "../../common/mod.rs"]
 mod common;
 
 use std::time::Duration;
@@ -66,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match outcome {
             Settled::Ok(user) => println!("   ok: user {}", user.id),
             Settled::Err(error) => println!("   failed: {error}"),
-            Settled::Panicked(panic) => println!("   panicked: {panic}"),
+            Settled::Panicked(panic) => println!("   {panic}"),
         }
     }
 
