@@ -400,6 +400,18 @@
 //! futures-util, pin-project-lite and async-channel (which `TaskGroup`'s
 //! handles use).
 //!
+//! aiokit needs `std` in every build, `no_std` targets included in none.
+//! What ties the pure core to `std` today: `std::sync::Mutex` in the wake
+//! set of the engine (the ready queue and the parent's waker) and in the
+//! semaphore; `catch_unwind`, which `gather_settled` and the group's panic
+//! rules use; a thread-local counter that gives each `race` its first child;
+//! and async-channel (the `TaskGroup` handles), which needs `std`. A
+//! `no_std` + `alloc` build would need a lock that does not come from the
+//! OS (a spin lock or `critical-section`), `Settled::Panicked` and the panic
+//! rules gone (no unwinding to catch), a global atomic ticket for `race`,
+//! and a handle channel of its own; the `time` feature would need a timer
+//! backend from the platform, as the JavaScript host's is.
+//!
 //! ## Toolchains
 //!
 //! - The library builds with Rust 1.85 (its `rust-version`, edition 2024), with
