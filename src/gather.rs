@@ -4,6 +4,7 @@
 //! Each is a sink over the shared engine (`utils::engine`): what a child's
 //! completion does to the result.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
@@ -12,6 +13,7 @@ use std::task::{Context, Poll};
 
 use futures_core::{FusedFuture, FusedStream, Stream};
 
+use crate::utils::batch::{Batched, Completions};
 use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::outputs::Outputs;
 use crate::utils::set::{Set, Sink};
@@ -673,8 +675,9 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
+    let engine = Engine::new(Iter::new(futures.into_iter()));
     AsCompleted {
-        engine: Engine::new(Iter::new(futures.into_iter())),
+        batched: Batched::new(engine, VecDeque::new()),
     }
 }
 
@@ -685,7 +688,7 @@ where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    engine: Engine<Iter<I>>,
+    batched: Batched<Iter<I>, Completions<Iter<I>>>,
 }
 
 // Children are pinned in their own allocation, never inside the stream.
@@ -723,7 +726,9 @@ where
     /// ```
     #[track_caller]
     pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::AsCompleted::limit");
+        self.batched
+            .engine
+            .set_limit(limit, "aiokit::AsCompleted::limit");
         self
     }
 }
@@ -737,10 +742,12 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        match this.engine.poll_next(cx) {
+        match this.batched.poll_next(cx, Result::is_err) {
             Poll::Ready(Some((index, Ok(value)))) => Poll::Ready(Some((index, value))),
             Poll::Ready(Some((_, Err(panic)))) => {
-                this.engine.clear();
+                // Handed out after the outputs completed before it; the rest
+                // is dropped first.
+                this.batched.clear();
                 panic.resume()
             }
             Poll::Ready(None) => Poll::Ready(None),
@@ -749,7 +756,7 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.engine.remaining()
+        self.batched.size_hint()
     }
 }
 
@@ -759,7 +766,7 @@ where
     I::Item: IntoFuture,
 {
     fn is_terminated(&self) -> bool {
-        self.engine.is_done()
+        self.batched.is_done()
     }
 }
 
@@ -769,10 +776,11 @@ where
     I::Item: IntoFuture,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let engine = &self.batched.engine;
         f.debug_struct("AsCompleted")
-            .field("pulled", &self.engine.pulled())
-            .field("running", &self.engine.live())
-            .field("done", &self.engine.is_done())
+            .field("pulled", &engine.pulled())
+            .field("running", &engine.live())
+            .field("done", &engine.is_done())
             .finish_non_exhaustive()
     }
 }

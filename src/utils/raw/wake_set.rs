@@ -49,8 +49,8 @@ use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::ops::Deref;
 use std::ptr::{self, NonNull};
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
+use std::sync::{OnceLock, PoisonError};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::utils::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, ParentWaker};
@@ -328,6 +328,15 @@ unsafe impl Send for Segment {}
 // thread-safe state.
 unsafe impl Sync for Segment {}
 
+// What the two impls above rely on, checked at compile time: the state in a
+// segment's allocation is itself safe to share and send.
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Shared>();
+    send_and_sync::<Entry>();
+    send_and_sync::<AtomicUsize>();
+};
+
 impl Segment {
     /// A segment of `len` slots, numbered `segment`: the first of its set
     /// (with the set's `queue`), or a later one sharing `root`'s state.
@@ -434,7 +443,7 @@ impl Drop for Segment {
     }
 }
 
-static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
 /// The raw waker vtable functions. Each receives a data pointer made by
 /// [`WakeSet::waker`] or by `clone`: a pointer to an entry of a live
@@ -456,7 +465,7 @@ unsafe fn wake(data: *const ()) {
     // SAFETY: an owned waker's data points at a live entry.
     unsafe { wake_by_ref(data) };
     // SAFETY: `wake` consumes the waker, so its reference is given back.
-    unsafe { drop(data) };
+    unsafe { drop_waker(data) };
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
@@ -471,10 +480,92 @@ unsafe fn wake_by_ref(data: *const ()) {
     shared.wake(header.segment, entry);
 }
 
-unsafe fn drop(data: *const ()) {
+unsafe fn drop_waker(data: *const ()) {
     // SAFETY: an owned waker holds one reference to its segment; dropping
     // the waker gives it back.
     unsafe { release(header_of(data.cast())) };
+}
+
+/// The first poll of a child whose set may have no wake set yet: the
+/// waker it is polled with makes the set's wake set (in `cell`) only when a
+/// child needs a waker that outlives the poll, that is when it clones the
+/// waker (to register it somewhere) or wakes it. A clone is the slot's own
+/// waker, so a child that goes pending waits on a waker that says which
+/// child it is, and a set whose children all complete at their first poll
+/// allocates no wakers.
+pub(crate) struct PassWaker<'a> {
+    /// The set's first wake set, made on first need with `len` slots and
+    /// `wake_order` (see [`WakeSet::new`]).
+    pub(crate) cell: &'a OnceLock<WakeSet>,
+    pub(crate) len: usize,
+    pub(crate) wake_order: bool,
+}
+
+static PASS_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(pass_clone, pass_wake, pass_wake, pass_drop);
+
+/// What a pass waker's data pointer points at: the set's cell and the slot.
+struct PassData<'a> {
+    pass: &'a PassWaker<'a>,
+    slot: usize,
+}
+
+impl PassWaker<'_> {
+    /// Calls `f` with a waker for `slot` of segment 0, borrowed for the call.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, slot: usize, f: impl FnOnce(&Waker) -> R) -> R {
+        assert!(slot < self.len, "PassWaker::with: no slot {slot}");
+        let data = PassData { pass: self, slot };
+        let raw = RawWaker::new(ptr::from_ref(&data).cast(), &PASS_VTABLE);
+        // SAFETY: the data pointer points at `data`, which lives on this
+        // stack frame until `f` returns; the waker is only lent to `f`
+        // (`ManuallyDrop`, never owned, so never dropped or consumed), so
+        // every vtable call through it happens while `data` lives, from
+        // whatever thread `f` lends it to (`PassData` holds only a shared
+        // reference to a `OnceLock` of a `Sync` set, and integers). Its
+        // clones are slot wakers (`pass_clone`), which own their own
+        // reference to the wake set's segment.
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
+        f(&waker)
+    }
+}
+
+impl PassData<'_> {
+    /// The wake set, made now if this is the first need.
+    fn set(&self) -> &WakeSet {
+        self.pass
+            .cell
+            .get_or_init(|| WakeSet::new(self.pass.len, self.pass.wake_order))
+    }
+
+    /// The slot's entry in the set, as a slot waker's data pointer.
+    fn entry(&self) -> *const () {
+        self.set().first.entry_ptr(self.slot).cast()
+    }
+}
+
+/// The pass waker's vtable functions. Each receives a data pointer made by
+/// [`PassWaker::with`]: a live `PassData` (see the SAFETY comment there).
+unsafe fn pass_clone(data: *const ()) -> RawWaker {
+    // SAFETY: `data` points at a live `PassData` (see above).
+    let data = unsafe { &*data.cast::<PassData<'_>>() };
+    // SAFETY: the entry belongs to the set in the cell, which is alive (the
+    // cell is borrowed); `clone` takes a reference of its own for the
+    // returned slot waker.
+    unsafe { clone(data.entry()) }
+}
+
+unsafe fn pass_wake(data: *const ()) {
+    // SAFETY: `data` points at a live `PassData` (see above).
+    let data = unsafe { &*data.cast::<PassData<'_>>() };
+    // SAFETY: as in `pass_clone`; a wake by reference takes and gives back
+    // no reference. (A pass waker is never owned, so `wake` by value, which
+    // shares this function, is never called with it.)
+    unsafe { wake_by_ref(data.entry()) };
+}
+
+unsafe fn pass_drop(_: *const ()) {
+    // A pass waker owns nothing.
 }
 
 /// A waker borrowed from a [`WakeSet`], valid while the set is borrowed.
@@ -580,27 +671,6 @@ impl WakeSet {
         let segment = self.more.len() + 1;
         self.more.push(Segment::new(len, segment, Err(&self.first)));
         segment
-    }
-
-    /// Whether [`next`](Self::next) would find nothing and the parent's
-    /// waker stored here wakes the same task as `waker`: a poll with `waker`
-    /// would have nothing to do, and every wake from now on reaches that task.
-    /// A wake that lands just after the check wakes that task.
-    #[inline]
-    pub(crate) fn is_idle_for(&self, waker: &Waker) -> bool {
-        let empty = match &self.batch {
-            Batch::Bits(bits) => {
-                *bits == 0
-                    && match &self.shared().queue {
-                        Queue::Mask { mask, .. } => mask.load(Ordering::Relaxed) == 0,
-                        Queue::Locked { .. } => {
-                            unreachable!("the batch and the queue are built in the same mode")
-                        }
-                    }
-            }
-            Batch::List { slots, cursor } => *cursor == slots.len() && !self.shared().listed(),
-        };
-        empty && self.parent.as_ref().is_some_and(|w| w.will_wake(waker))
     }
 
     /// Records the parent task's waker; call at the start of every parent
