@@ -158,8 +158,8 @@ impl Wake for SourceWake {
 ///   first pass is queued when placed).
 /// * `wakers` is set once a child of the first chunk needed a waker beyond
 ///   its poll, or a child was placed after the first pass; it has a segment
-///   per chunk (chunk `c` is segment `c`), and keeps wake order whenever
-///   the set may refill or grow (`config.wake_order`).
+///   per chunk (chunk `c` is segment `c`), and keeps wake order
+///   (`config.wake_order`) when asked to or when the set may grow.
 /// * `source_parked`: the source returned `Pending`, and neither its waker
 ///   nor a push ([`Engine::wake_source`]) came since.
 struct Running<S: Source> {
@@ -433,13 +433,12 @@ impl<S: Source> Running<S> {
         } else {
             (slots, exhausted) = source.take_ready(room);
         }
-        // Children started later are polled in the order they started: a
-        // set that may refill its slots queues in order (a bit-mask queue
-        // hands a batch out in slot order).
-        let mut config = config;
-        config.wake_order |= !exhausted;
         let slots = PinSlice::new(slots);
         let len = slots.len();
+        // A set that may grow takes more segments of its wake set, which a
+        // bit-mask queue cannot.
+        let mut config = config;
+        config.wake_order |= !exhausted && len < config.limit;
         Self {
             source: (!exhausted).then_some(source),
             source_wake,
@@ -511,35 +510,13 @@ impl<S: Source> Running<S> {
         turn: &mut Turn,
         sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
-        let len = self.first.slots.len();
-        while self.pass < len {
-            let slot = rotated(self.offset, self.pass, len);
-            self.pass += 1;
-            let pass = PassWaker {
-                cell: &self.wakers,
-                len,
-                wake_order: self.config.wake_order,
-            };
-            let slots = &mut self.first.slots;
-            let result = pass.with(slot, |waker| {
-                poll_child(slots, slot, &mut Context::from_waker(waker))
-            });
-            match result {
-                Some(result) => {
-                    if self.deliver((0, slot), result, cx, turn, sink).is_break() {
-                        return Poll::Ready(ControlFlow::Break(()));
-                    }
-                }
-                None => {
-                    if self.wakers.get().is_some_and(|w| w.is_queued((0, slot))) {
-                        // Woke itself: counts toward yielding.
-                        turn.self_wakes += 1;
-                    }
-                }
-            }
+        if self.first_pass(cx, turn, sink).is_break() {
+            return Poll::Ready(ControlFlow::Break(()));
         }
         self.register(cx.waker(), turn);
-        self.fill(cx, turn);
+        if self.source.is_some() {
+            self.fill(cx, turn);
+        }
         loop {
             if self.live == 0 {
                 if self.source.is_none() {
@@ -570,6 +547,63 @@ impl<S: Source> Running<S> {
                 }
             }
         }
+    }
+
+    /// The rest of the first pass: each child of the first chunk not polled
+    /// yet, once, in rotated slot order.
+    #[inline(always)]
+    fn first_pass(
+        &mut self,
+        cx: &mut Context<'_>,
+        turn: &mut Turn,
+        sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
+    ) -> ControlFlow<()> {
+        let len = self.first.slots.len();
+        // Kept in locals while the pass runs.
+        let mut pass = self.pass;
+        let mut made = self.wakers.get().is_some();
+        while pass < len {
+            let slot = rotated(self.offset, pass, len);
+            pass += 1;
+            let slots = &mut self.first.slots;
+            let result = match self.wakers.get() {
+                // Once a child made the wake set, the others get their slot
+                // wakers at once: the same waker a clone would make.
+                Some(wakers) if made => {
+                    let waker = wakers.waker((0, slot));
+                    poll_child(slots, slot, &mut Context::from_waker(&waker))
+                }
+                _ => {
+                    let pass = PassWaker {
+                        cell: &self.wakers,
+                        len,
+                        wake_order: self.config.wake_order,
+                    };
+                    pass.with(slot, |waker| {
+                        poll_child(slots, slot, &mut Context::from_waker(waker))
+                    })
+                }
+            };
+            match result {
+                Some(result) => {
+                    if self.deliver((0, slot), result, cx, turn, sink).is_break() {
+                        self.pass = pass;
+                        return ControlFlow::Break(());
+                    }
+                }
+                None => {
+                    if let Some(wakers) = self.wakers.get() {
+                        made = true;
+                        if wakers.is_queued((0, slot)) {
+                            // Woke itself: counts toward yielding.
+                            turn.self_wakes += 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.pass = pass;
+        ControlFlow::Continue(())
     }
 
     /// A child completed: frees its slot, hands the completion to the sink,
@@ -606,6 +640,7 @@ impl<S: Source> Running<S> {
     }
 
     /// Starts children from the source while there is room and input.
+    #[inline]
     fn fill(&mut self, cx: &mut Context<'_>, turn: &mut Turn) {
         while self.has_room() {
             let Some(source) = &mut self.source else {

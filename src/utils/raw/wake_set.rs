@@ -598,8 +598,11 @@ pub(crate) struct WakeSet {
 
 /// The slots taken from the shared queue and not handed out yet.
 enum Batch {
-    /// With [`Queue::Mask`]: one bit per slot.
-    Bits(u64),
+    /// With [`Queue::Mask`]: one bit per slot; `scheduled` holds the slots
+    /// scheduled during this batch, handed out with the next one, so that
+    /// slots scheduled one after another come out in that order when each
+    /// batch is scheduled in slot order.
+    Bits { bits: u64, scheduled: u64 },
     /// With [`Queue::Locked`]: the slots in wake order, and the position in
     /// them.
     List { slots: Vec<SlotId>, cursor: usize },
@@ -619,7 +622,13 @@ impl WakeSet {
                 mask: AtomicU64::new(0),
                 parent: ParentWaker::default(),
             };
-            (queue, Batch::Bits(0))
+            (
+                queue,
+                Batch::Bits {
+                    bits: 0,
+                    scheduled: 0,
+                },
+            )
         } else {
             let queue = Queue::Locked {
                 listed: Mutex::new(Listed::default()),
@@ -699,8 +708,8 @@ impl WakeSet {
     /// Schedules `slot` to be polled, as if its waker had fired.
     #[inline(always)]
     pub(crate) fn schedule(&mut self, id: SlotId) {
-        if let Batch::Bits(bits) = &mut self.batch {
-            *bits |= 1 << id.1;
+        if let Batch::Bits { scheduled, .. } = &mut self.batch {
+            *scheduled |= 1 << id.1;
             return;
         }
         if !self.entry(id).queued.swap(true, Ordering::AcqRel) {
@@ -720,9 +729,9 @@ impl WakeSet {
     #[inline(always)]
     pub(crate) fn next(&mut self) -> Option<SlotId> {
         match &mut self.batch {
-            Batch::Bits(bits) => {
+            Batch::Bits { bits, scheduled } => {
                 if *bits == 0 {
-                    *bits = self.first.shared().take_mask();
+                    *bits = self.first.shared().take_mask() | mem::take(scheduled);
                     if *bits == 0 {
                         return None;
                     }
