@@ -11,11 +11,12 @@ use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::{FusedFuture, FusedStream, Stream};
+use futures_core::{FusedStream, Stream};
 
 use crate::utils::batch::{Batched, Completions};
 use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::outputs::Outputs;
+use crate::utils::set::set_future;
 use crate::utils::set::{Set, Sink};
 use crate::utils::source::Iter;
 use crate::{Panic, ResultOutput, Settled};
@@ -128,21 +129,9 @@ impl<T> Sink<T> for GatherSink<T> {
     }
 }
 
-/// Future for the [`gather()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, GatherSink<Out<I>>>,
-}
-
-impl<I> Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+set_future! {
+    /// Future for the [`gather()`] function.
+    Gather: Iter, GatherSink, Vec<Out<I>>;
     /// Runs at most `limit` children at once, like p-map's `concurrency` or an
     /// `asyncio.Semaphore` around each call.
     ///
@@ -164,44 +153,7 @@ where
     /// assert_eq!(pages[99], 99);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set.engine.set_limit(limit, "aiokit::Gather::limit");
-        self
-    }
-}
-
-impl<I> Future for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    type Output = Vec<Out<I>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
-    }
+    fn limit;
 }
 
 /// Runs all `futures` concurrently and resolves to `Ok` with their outputs in
@@ -340,27 +292,9 @@ impl<O: ResultOutput> Sink<O> for TryGatherSink<O> {
 type OkOf<I> = <Out<I> as ResultOutput>::Ok;
 type ErrOf<I> = <Out<I> as ResultOutput>::Err;
 
-/// Future for the [`try_gather()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, TryGatherSink<Out<I>>>,
-}
-
-impl<I> TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    pub(crate) fn new(iter: I) -> Self {
-        Self {
-            set: Set::new(Iter::new(iter), TryGatherSink::new(), "TryGather"),
-        }
-    }
-
+set_future! {
+    /// Future for the [`try_gather()`] function.
+    TryGather: Iter, TryGatherSink, Result<Vec<OkOf<I>>, ErrOf<I>>, where Out<I>: ResultOutput;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -377,10 +311,18 @@ where
     /// assert_eq!(all.unwrap().len(), 10);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set.engine.set_limit(limit, "aiokit::TryGather::limit");
-        self
+    fn limit;
+}
+
+impl<I> TryGather<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    pub(crate) fn new(iter: I) -> Self {
+        Self {
+            set: Set::new(Iter::new(iter), TryGatherSink::new(), "TryGather"),
+        }
     }
 
     /// On the first `Err`, starts no new child but lets the running ones
@@ -427,41 +369,6 @@ where
     pub fn drain_on_error(mut self) -> Self {
         self.set.sink.drain = true;
         self
-    }
-}
-
-impl<I> Future for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    type Output = Result<Vec<OkOf<I>>, ErrOf<I>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
     }
 }
 
@@ -555,27 +462,9 @@ impl<O: ResultOutput> Sink<O> for SettledSink<O> {
     }
 }
 
-/// Future for the [`gather_settled()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, SettledSink<Out<I>>>,
-}
-
-impl<I> GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    pub(crate) fn new(iter: I) -> Self {
-        Self {
-            set: Set::new(Iter::new(iter), SettledSink::new(), "GatherSettled"),
-        }
-    }
-
+set_future! {
+    /// Future for the [`gather_settled()`] function.
+    GatherSettled: Iter, SettledSink, Vec<Settled<OkOf<I>, ErrOf<I>>>, where Out<I>: ResultOutput;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -592,47 +481,18 @@ where
     /// assert!(all.iter().all(aiokit::Settled::is_ok));
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set
-            .engine
-            .set_limit(limit, "aiokit::GatherSettled::limit");
-        self
-    }
+    fn limit;
 }
 
-impl<I> Future for GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    type Output = Vec<Settled<OkOf<I>, ErrOf<I>>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for GatherSettled<I>
+impl<I> GatherSettled<I>
 where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
+    pub(crate) fn new(iter: I) -> Self {
+        Self {
+            set: Set::new(Iter::new(iter), SettledSink::new(), "GatherSettled"),
+        }
     }
 }
 

@@ -89,3 +89,86 @@ impl<S: Source, K> fmt::Debug for Set<S, K> {
             .finish_non_exhaustive()
     }
 }
+
+/// Declares a public set future over an iterator of futures: the struct
+/// (a [`Set`] of `$source` and `$sink`), `Future`, `FusedFuture`, `Debug`
+/// and, when its docs are given, `limit()`. A new combinator is its sink, its
+/// constructor and one of these.
+///
+/// `$out` is the future's output, written with `I` (the iterator) and
+/// `Out<I>` (a child's output); `$bound` is a bound on `Out<I>` that the
+/// `Future` impl needs.
+macro_rules! set_future {
+    (
+        $(#[$doc:meta])*
+        $name:ident: $source:ident, $sink:ident, $out:ty $(, where Out<I>: $bound:path)?;
+        $($(#[$limit_doc:meta])+ fn limit;)?
+    ) => {
+        $(#[$doc])*
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            set: $crate::utils::set::Set<$source<I>, $sink<Out<I>>>,
+        }
+
+        impl<I> Future for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+            $(Out<I>: $bound,)?
+        {
+            type Output = $out;
+
+            #[inline]
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Self::Output> {
+                std::pin::Pin::new(&mut self.set).poll(cx)
+            }
+        }
+
+        impl<I> futures_core::FusedFuture for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+            $(Out<I>: $bound,)?
+        {
+            fn is_terminated(&self) -> bool {
+                self.set.is_done()
+            }
+        }
+
+        impl<I> std::fmt::Debug for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.set.fmt(f)
+            }
+        }
+
+        $(
+            impl<I> $name<I>
+            where
+                I: Iterator,
+                I::Item: IntoFuture,
+            {
+                $(#[$limit_doc])+
+                #[track_caller]
+                pub fn limit(mut self, limit: usize) -> Self {
+                    self.set
+                        .engine
+                        .set_limit(limit, concat!("aiokit::", stringify!($name), "::limit"));
+                    self
+                }
+            }
+        )?
+    };
+}
+
+pub(crate) use set_future;
