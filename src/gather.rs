@@ -535,7 +535,9 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let engine = Engine::new(Iter::new(futures.into_iter()));
+    let mut engine = Engine::new(Iter::new(futures.into_iter()));
+    // Completion order is the order of the children's wakes.
+    engine.keep_wake_order();
     AsCompleted {
         batched: Batched::new(engine, VecDeque::new()),
     }

@@ -867,3 +867,64 @@ fn try_gather_drain_on_error_lets_the_running_finish_and_starts_nothing() {
         }
     });
 }
+
+/// Each child is polled once per wake: once by the first poll, never by a
+/// poll that no wake caused, and once after each of its own wakes, whether it
+/// is the only child or the last in the first poll's order.
+#[test]
+fn each_child_is_polled_once_per_wake() {
+    for ready_first in [false, true] {
+        let (gates, mut children) = Gates::new(1);
+        if ready_first {
+            children.insert(0, Box::pin(std::future::ready(7)));
+        }
+        let mut g = gather(children);
+        let parent = CountingWaker::new();
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(gates.polls(), [0], "ready first: {ready_first}");
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(
+            gates.polls(),
+            [0],
+            "no wake, no poll (ready first: {ready_first})"
+        );
+        gates.wake(0);
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(gates.polls(), [0, 0], "ready first: {ready_first}");
+        gates.open(0);
+        let expected = if ready_first { vec![7, 0] } else { vec![0] };
+        assert_eq!(poll_once(&mut g, &parent), Poll::Ready(expected));
+        assert_eq!(gates.polls(), [0, 0, 0], "ready first: {ready_first}");
+    }
+}
+
+/// `as_completed` yields in wake order: of three waiting children, the one
+/// woken first comes first, for every pair, and each woken child is polled
+/// once.
+#[test]
+fn as_completed_follows_wake_order() {
+    for first in 0..3 {
+        for second in (0..3).filter(|&j| j != first) {
+            let (gates, children) = Gates::new(3);
+            let mut s = as_completed(children);
+            let parent = CountingWaker::new();
+            assert!(poll_once(&mut s.next(), &parent).is_pending());
+            assert_eq!(gates.polls(), [0, 1, 2]);
+            gates.open(first);
+            gates.open(second);
+            let got = poll_once(&mut s.next(), &parent);
+            assert_eq!(
+                got,
+                Poll::Ready(Some((first, first))),
+                "{first} then {second}"
+            );
+            let got = poll_once(&mut s.next(), &parent);
+            assert_eq!(
+                got,
+                Poll::Ready(Some((second, second))),
+                "{first} then {second}"
+            );
+            assert_eq!(gates.polls(), [0, 1, 2, first, second]);
+        }
+    }
+}

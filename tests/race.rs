@@ -880,3 +880,36 @@ proptest! {
         });
     }
 }
+
+/// The first child woken wins: of three waiting children, child `first` and
+/// then child `second` are woken (and ready) before the race is polled
+/// again, for every pair and every rotation of the first poll; each child
+/// is polled once by the first poll and the winner once more.
+#[test]
+fn the_first_child_woken_wins() {
+    for first in 0..3 {
+        for second in (0..3).filter(|&j| j != first) {
+            let mut rotations = std::collections::HashSet::new();
+            // Three races in a row on this thread take three tickets: each
+            // rotation once.
+            for _ in 0..3 {
+                let (gates, children) = Gates::new(3);
+                let mut r = race(children);
+                let parent = CountingWaker::new();
+                assert!(poll_once(&mut r, &parent).is_pending());
+                let polls = gates.polls();
+                assert_eq!(polls.len(), 3, "each child polled once: {polls:?}");
+                rotations.insert(polls[0]);
+                gates.open(first);
+                gates.open(second);
+                assert_eq!(
+                    poll_once(&mut r, &parent),
+                    Poll::Ready(first),
+                    "{first} then {second}, first poll {polls:?}"
+                );
+                assert_eq!(gates.polls()[3..], [first], "the winner alone, once");
+            }
+            assert_eq!(rotations.len(), 3, "every rotation");
+        }
+    }
+}
