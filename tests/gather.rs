@@ -170,10 +170,14 @@ fn gather_panic_drops_siblings_then_propagates() {
                 yield_now().await;
                 panic!("child failed after {} drops", probe.get());
             }));
-            let outcome = AssertUnwindSafe(gather(children)).catch_unwind().await;
+            // Awaited through `&mut`: the gather is still alive when the
+            // drops are counted.
+            let mut g = gather(children);
+            let outcome = AssertUnwindSafe(&mut g).catch_unwind().await;
             let payload = outcome.expect_err("the panic propagates");
             assert_panic_message(&*payload, "child failed after 0 drops");
-            assert_eq!(dropped.get(), n, "every sibling dropped");
+            assert_eq!(dropped.get(), n, "every sibling dropped before resuming");
+            drop(g);
         }
     });
 }
@@ -241,6 +245,22 @@ fn a_panic_drops_the_siblings_before_it_resumes() {
         dropped.get(),
         1,
         "tuple gather: sibling dropped before resuming"
+    );
+    drop(g);
+
+    let dropped = DropCounter::new();
+    let mut g = Box::pin(
+        (pending_guarded::<Result<(), ()>>(dropped.guard()), async {
+            yield_now().await;
+            explode::<Result<(), ()>>("tuple try_gather panic")
+        })
+            .try_gather(),
+    );
+    assert_panic_message(&*poll_until_panic(&mut g), "tuple try_gather panic");
+    assert_eq!(
+        dropped.get(),
+        1,
+        "tuple try_gather: sibling dropped before resuming"
     );
 }
 
