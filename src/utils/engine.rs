@@ -566,14 +566,15 @@ impl<S: Source> Running<S> {
             let slot = rotated(self.offset, pass, len);
             pass += 1;
             let slots = &mut self.first.slots;
-            let result = match self.wakers.get() {
+            let made_set = if made { self.wakers.get() } else { None };
+            let result = match made_set {
                 // Once a child made the wake set, the others get their slot
                 // wakers at once: the same waker a clone would make.
-                Some(wakers) if made => {
+                Some(wakers) => {
                     let waker = wakers.waker((0, slot));
                     poll_child(slots, slot, &mut Context::from_waker(&waker))
                 }
-                _ => {
+                None => {
                     let pass = PassWaker {
                         cell: &self.wakers,
                         len,
