@@ -45,7 +45,6 @@
 //!   then the inputs not pulled yet.
 
 use std::future::Future;
-use std::mem;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,9 +102,11 @@ pub(crate) struct Engine<S: Source> {
 // would cost an allocation per set.
 #[allow(clippy::large_enum_variant)]
 enum State<S: Source> {
-    /// Not polled yet: nothing pulled from the source.
+    /// Not polled yet: nothing pulled from the source. (The source is taken
+    /// out when the set starts: moving the whole state out instead would
+    /// copy it.)
     Idle {
-        source: S,
+        source: Option<S>,
         config: Config,
     },
     Running(Running<S>),
@@ -207,7 +208,7 @@ impl<S: Source> Engine<S> {
     pub(crate) fn new(source: S) -> Self {
         Self {
             state: State::Idle {
-                source,
+                source: Some(source),
                 config: Config {
                     limit: usize::MAX,
                     bound: usize::MAX,
@@ -281,7 +282,7 @@ impl<S: Source> Engine<S> {
     /// The source, until it is exhausted or dropped.
     pub(crate) fn source_mut(&mut self) -> Option<&mut S> {
         match &mut self.state {
-            State::Idle { source, .. } => Some(source),
+            State::Idle { source, .. } => source.as_mut(),
             State::Running(run) => run.source.as_mut(),
             State::Done => None,
         }
@@ -290,7 +291,7 @@ impl<S: Source> Engine<S> {
     /// The source, until it is exhausted or dropped.
     pub(crate) fn source(&self) -> Option<&S> {
         match &self.state {
-            State::Idle { source, .. } => Some(source),
+            State::Idle { source, .. } => source.as_ref(),
             State::Running(run) => run.source.as_ref(),
             State::Done => None,
         }
@@ -345,7 +346,7 @@ impl<S: Source> Engine<S> {
     /// Bounds on the number of completions still to come.
     pub(crate) fn remaining(&self) -> (usize, Option<usize>) {
         let (live, source) = match &self.state {
-            State::Idle { source, .. } => (0, Some(source)),
+            State::Idle { source, .. } => (0, source.as_ref()),
             State::Running(run) => (run.live, run.source.as_ref()),
             State::Done => return (0, Some(0)),
         };
@@ -379,10 +380,8 @@ impl<S: Source> Engine<S> {
         cx: &mut Context<'_>,
         mut sink: impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> Poll<ControlFlow<()>> {
-        if let State::Idle { .. } = self.state {
-            let State::Idle { source, config } = mem::replace(&mut self.state, State::Done) else {
-                unreachable!("matched above")
-            };
+        if let State::Idle { source, config } = &mut self.state {
+            let (source, config) = (source.take().expect("an idle set has its source"), *config);
             self.state = State::Running(Running::start(source, config, cx));
         }
         let State::Running(run) = &mut self.state else {
