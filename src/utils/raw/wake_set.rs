@@ -970,6 +970,38 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_waker_makes_the_set_at_its_first_clone_or_wake() {
+        for wake_order in [false, true] {
+            let cell = OnceLock::new();
+            let pass = PassWaker {
+                cell: &cell,
+                len: 3,
+                wake_order,
+            };
+            // Lent and not kept: nothing is made.
+            pass.with(1, |waker| assert!(waker.will_wake(waker)));
+            assert!(cell.get().is_none());
+            // A clone is the slot's own waker.
+            let kept = pass.with(2, Waker::clone);
+            let made = cell.get().expect("made by the clone");
+            assert!(kept.will_wake(&made.waker((0, 2))));
+            // A wake by reference, from another thread while lent, queues
+            // its slot.
+            pass.with(0, |waker| {
+                thread::scope(|scope| {
+                    scope.spawn(|| waker.wake_by_ref());
+                });
+            });
+            kept.wake();
+            let mut set = cell.into_inner().expect("made");
+            let mut woken: Vec<usize> =
+                std::iter::from_fn(|| set.next().map(|(_, slot)| slot)).collect();
+            woken.sort_unstable();
+            assert_eq!(woken, [0, 2], "wake order: {wake_order}");
+        }
+    }
+
+    #[test]
     fn wakes_from_other_threads() {
         for len in SIZES {
             let mut set = WakeSet::new(len, false);
