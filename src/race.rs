@@ -60,9 +60,8 @@ fn ticket() -> usize {
 /// children, its first poll visits child `t % n` first, then the next ones in
 /// input order, wrapping around to child 0; the first child found ready
 /// wins. Later polls visit only the children woken since, in the order their
-/// wakes arrived (the first child found pending by the first poll, which
-/// waits on the task's own waker, takes its turn after the children woken by
-/// the next poll). So when races over the same `n` always-ready children are
+/// wakes arrived, so the first child to be woken ready wins. So when races
+/// over the same `n` always-ready children are
 /// created in a loop on one thread, with no other race created there in
 /// between, each child wins exactly one race in `n`.
 ///
