@@ -171,7 +171,7 @@ struct Running<S: Source> {
     source_parked: bool,
     first: Chunk<S::Fut>,
     /// The chunks' wakers, made on first need (see [`PassWaker`]).
-    wakers: OnceLock<WakeSet>,
+    wakers: Option<WakeSet>,
     more: Vec<Chunk<S::Fut>>,
     /// Empty slots, to be refilled before the set grows.
     free: Vec<SlotRef>,
@@ -446,7 +446,7 @@ impl<S: Source> Running<S> {
                 slots,
                 inputs: None,
             },
-            wakers: OnceLock::new(),
+            wakers: None,
             more: Vec::new(),
             free: Vec::new(),
             capacity: len,
@@ -558,15 +558,15 @@ impl<S: Source> Running<S> {
         sink: &mut impl FnMut(usize, ChildResult<Out<S>>) -> Step,
     ) -> ControlFlow<()> {
         let len = self.first.slots.len();
-        // Kept in locals while the pass runs.
+        // Kept in a local while the pass runs.
         let mut pass = self.pass;
-        let mut made = self.wakers.get().is_some();
+        // Where a pass waker makes the wake set; moved to `wakers` at once.
+        let mut cell = OnceLock::new();
         while pass < len {
             let slot = rotated(self.offset, pass, len);
             pass += 1;
             let slots = &mut self.first.slots;
-            let made_set = if made { self.wakers.get() } else { None };
-            let result = match made_set {
+            let result = match &self.wakers {
                 // Once a child made the wake set, the others get their slot
                 // wakers at once: the same waker a clone would make.
                 Some(wakers) => {
@@ -575,7 +575,7 @@ impl<S: Source> Running<S> {
                 }
                 None => {
                     let pass = PassWaker {
-                        cell: &self.wakers,
+                        cell: &cell,
                         len,
                         wake_order: self.config.wake_order,
                     };
@@ -586,24 +586,36 @@ impl<S: Source> Running<S> {
             };
             match result {
                 Some(result) => {
+                    if self.source.is_some() {
+                        // Placing a child into the freed slot needs the set.
+                        self.adopt(&mut cell);
+                    }
                     if self.deliver((0, slot), result, cx, turn, sink).is_break() {
+                        self.adopt(&mut cell);
                         self.pass = pass;
                         return ControlFlow::Break(());
                     }
                 }
                 None => {
-                    if let Some(wakers) = self.wakers.get() {
-                        made = true;
-                        if wakers.is_queued((0, slot)) {
-                            // Woke itself: counts toward yielding.
-                            turn.self_wakes += 1;
-                        }
+                    self.adopt(&mut cell);
+                    if self.wakers.as_ref().is_some_and(|w| w.is_queued((0, slot))) {
+                        // Woke itself: counts toward yielding.
+                        turn.self_wakes += 1;
                     }
                 }
             }
         }
+        self.adopt(&mut cell);
         self.pass = pass;
         ControlFlow::Continue(())
+    }
+
+    /// Takes the wake set a pass waker made, if one did.
+    #[inline(always)]
+    fn adopt(&mut self, cell: &mut OnceLock<WakeSet>) {
+        if let Some(made) = cell.take() {
+            self.wakers = Some(made);
+        }
     }
 
     /// A child completed: frees its slot, hands the completion to the sink,
@@ -706,10 +718,10 @@ impl<S: Source> Running<S> {
     /// The wake set, made now if no child needed it yet.
     #[inline(always)]
     fn wakers_mut(&mut self, parent: Option<&Waker>) -> &mut WakeSet {
-        if self.wakers.get().is_none() {
+        if self.wakers.is_none() {
             self.make_wakers(parent);
         }
-        self.wakers.get_mut().expect("made above")
+        self.wakers.as_mut().expect("made above")
     }
 
     /// The wake set, for a child placed, or a chunk added, while no child
@@ -720,7 +732,7 @@ impl<S: Source> Running<S> {
         if let Some(parent) = parent {
             wakers.register(parent);
         }
-        let _ = self.wakers.set(wakers);
+        self.wakers = Some(wakers);
     }
 
     /// Adds a chunk at least as large as all before it (up to the limit) and
@@ -749,13 +761,13 @@ impl<S: Source> Running<S> {
     /// The next queued slot.
     #[inline(always)]
     fn next_woken(&mut self) -> Option<SlotRef> {
-        self.wakers.get_mut()?.next()
+        self.wakers.as_mut()?.next()
     }
 
     /// Stores the parent's waker everywhere a wake can come from, before the
     /// ready queue is read.
     fn register(&mut self, waker: &Waker, turn: &mut Turn) {
-        if let Some(wakers) = self.wakers.get_mut() {
+        if let Some(wakers) = &mut self.wakers {
             wakers.register(waker);
         }
         if let (Some((wake, _)), Some(source)) = (&self.source_wake, &self.source) {
@@ -779,7 +791,7 @@ impl<S: Source> Running<S> {
         } else {
             &mut self.more[chunk - 1]
         };
-        let wakers = self.wakers.get().expect("a queued slot has wakers");
+        let wakers = self.wakers.as_ref().expect("a queued slot has wakers");
         let waker = wakers.waker((chunk, slot));
         let result = poll_child(&mut target.slots, slot, &mut Context::from_waker(&waker));
         if result.is_none() && wakers.is_queued((chunk, slot)) {
