@@ -19,10 +19,11 @@
 //! * A child reaches its poll by one of two routes. The *first pass* polls
 //!   each child of the first chunk once, in slot order starting at slot
 //!   `start % len` and wrapping around ([`Engine::set_start`]: `race`
-//!   rotates it), with a [`PassWaker`]: the first chunk's wake set is made
-//!   only when a child clones that waker or wakes it, and the clone is the
-//!   slot's own waker, so a set whose children are all ready allocates no
-//!   wakers and every child that waits has a waker naming it. Every other
+//!   rotates it), with a [`PassWaker`] until the set has its wake set: that
+//!   is made only when a child clones the pass waker or wakes it, and the
+//!   clone is the slot's own waker, so a set whose children are all ready
+//!   allocates no wakers and every child that waits has a waker naming it
+//!   (never the parent's). Every other
 //!   poll comes from the *ready queue* of a [`WakeSet`]: a child woken by
 //!   its slot waker, or a child just started in a freed or new slot (queued
 //!   as if woken). So each child is polled once per wake, and a set that
