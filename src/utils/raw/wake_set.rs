@@ -331,11 +331,13 @@ unsafe impl Sync for Segment {}
 // What the two impls above rely on, checked at compile time: the state in a
 // segment's allocation is itself safe to share and send.
 const _: () = {
-    const fn send_and_sync<T: Send + Sync>() {}
     send_and_sync::<Shared>();
     send_and_sync::<Entry>();
     send_and_sync::<AtomicUsize>();
 };
+
+/// Compiles only for a `T` that is `Send + Sync`.
+const fn send_and_sync<T: Send + Sync>() {}
 
 impl Segment {
     /// A segment of `len` slots, numbered `segment`: the first of its set
@@ -494,12 +496,16 @@ unsafe fn drop_waker(data: *const ()) {
 /// child it is, and a set whose children all complete at their first poll
 /// allocates no wakers.
 pub(crate) struct PassWaker<'a> {
-    /// The set's first wake set, made on first need with `len` slots and
+    /// The set's wake set, made on first need with `len` slots and
     /// `wake_order` (see [`WakeSet::new`]).
     pub(crate) cell: &'a OnceLock<WakeSet>,
     pub(crate) len: usize,
     pub(crate) wake_order: bool,
 }
+
+// A pass waker may be lent to other threads during a poll: what it reaches
+// (the cell and the set in it) must be safe to share.
+const _: () = send_and_sync::<OnceLock<WakeSet>>();
 
 static PASS_VTABLE: RawWakerVTable =
     RawWakerVTable::new(pass_clone, pass_wake, pass_wake, pass_drop);
