@@ -330,14 +330,12 @@ unsafe impl Sync for Segment {}
 
 // What the two impls above rely on, checked at compile time: the state in a
 // segment's allocation is itself safe to share and send.
-const _: () = {
+const _: fn() = || {
+    fn send_and_sync<T: Send + Sync>() {}
     send_and_sync::<Shared>();
     send_and_sync::<Entry>();
     send_and_sync::<AtomicUsize>();
 };
-
-/// Compiles only for a `T` that is `Send + Sync`.
-const fn send_and_sync<T: Send + Sync>() {}
 
 impl Segment {
     /// A segment of `len` slots, numbered `segment`: the first of its set
@@ -505,7 +503,10 @@ pub(crate) struct PassWaker<'a> {
 
 // A pass waker may be lent to other threads during a poll: what it reaches
 // (the cell and the set in it) must be safe to share.
-const _: () = send_and_sync::<OnceLock<WakeSet>>();
+const _: fn() = || {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<OnceLock<WakeSet>>();
+};
 
 static PASS_VTABLE: RawWakerVTable =
     RawWakerVTable::new(pass_clone, pass_wake, pass_wake, pass_drop);
