@@ -667,7 +667,11 @@ impl<S: Source> Running<S> {
                         return;
                     }
                     if self.source_parked {
-                        if !wake.woken.swap(false, Ordering::AcqRel) {
+                        // A load first: most calls find the source still
+                        // waiting, and a swap is a locked write.
+                        if !wake.woken.load(Ordering::Acquire)
+                            || !wake.woken.swap(false, Ordering::AcqRel)
+                        {
                             return;
                         }
                         self.source_parked = false;
