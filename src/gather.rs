@@ -5,15 +5,14 @@
 //! completion does to the result.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::{FusedStream, Stream};
+use futures_core::Stream;
 
-use crate::utils::batch::{Batched, Completions};
+use crate::utils::batch::Batched;
 use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::outputs::Outputs;
 use crate::utils::set::set_future;
@@ -543,29 +542,9 @@ where
     }
 }
 
-/// Stream for the [`as_completed()`] function.
-#[must_use = "streams do nothing unless polled"]
-pub struct AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    batched: Batched<Iter<I>, Completions<Iter<I>>>,
-}
-
-// Children are pinned in their own allocation, never inside the stream.
-impl<I> Unpin for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-}
-
-impl<I> AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+set_future! {
+    /// Stream for the [`as_completed()`] function.
+    stream AsCompleted;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -586,13 +565,7 @@ where
     /// assert_eq!(total, 45);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.batched
-            .engine
-            .set_limit(limit, "aiokit::AsCompleted::limit");
-        self
-    }
+    fn limit;
 }
 
 impl<I> Stream for AsCompleted<I>
@@ -619,30 +592,5 @@ where
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.batched.size_hint()
-    }
-}
-
-impl<I> FusedStream for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn is_terminated(&self) -> bool {
-        self.batched.is_done()
-    }
-}
-
-impl<I> fmt::Debug for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let engine = &self.batched.engine;
-        f.debug_struct("AsCompleted")
-            .field("pulled", &engine.pulled())
-            .field("running", &engine.live())
-            .field("done", &engine.is_done())
-            .finish_non_exhaustive()
     }
 }
