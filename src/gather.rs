@@ -4,16 +4,18 @@
 //! Each is a sink over the shared engine (`utils::engine`): what a child's
 //! completion does to the result.
 
-use std::fmt;
+use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::{FusedFuture, FusedStream, Stream};
+use futures_core::Stream;
 
+use crate::utils::batch::Batched;
 use crate::utils::engine::{ChildResult, Engine, Step};
 use crate::utils::outputs::Outputs;
+use crate::utils::set::set_future;
 use crate::utils::set::{Set, Sink};
 use crate::utils::source::Iter;
 use crate::{Panic, ResultOutput, Settled};
@@ -126,21 +128,9 @@ impl<T> Sink<T> for GatherSink<T> {
     }
 }
 
-/// Future for the [`gather()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, GatherSink<Out<I>>>,
-}
-
-impl<I> Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+set_future! {
+    /// Future for the [`gather()`] function.
+    Gather: Iter, GatherSink, Vec<Out<I>>;
     /// Runs at most `limit` children at once, like p-map's `concurrency` or an
     /// `asyncio.Semaphore` around each call.
     ///
@@ -162,44 +152,7 @@ where
     /// assert_eq!(pages[99], 99);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set.engine.set_limit(limit, "aiokit::Gather::limit");
-        self
-    }
-}
-
-impl<I> Future for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    type Output = Vec<Out<I>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for Gather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
-    }
+    fn limit;
 }
 
 /// Runs all `futures` concurrently and resolves to `Ok` with their outputs in
@@ -338,27 +291,9 @@ impl<O: ResultOutput> Sink<O> for TryGatherSink<O> {
 type OkOf<I> = <Out<I> as ResultOutput>::Ok;
 type ErrOf<I> = <Out<I> as ResultOutput>::Err;
 
-/// Future for the [`try_gather()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, TryGatherSink<Out<I>>>,
-}
-
-impl<I> TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    pub(crate) fn new(iter: I) -> Self {
-        Self {
-            set: Set::new(Iter::new(iter), TryGatherSink::new(), "TryGather"),
-        }
-    }
-
+set_future! {
+    /// Future for the [`try_gather()`] function.
+    TryGather: Iter, TryGatherSink, Result<Vec<OkOf<I>>, ErrOf<I>>, where Out<I>: ResultOutput;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -375,10 +310,18 @@ where
     /// assert_eq!(all.unwrap().len(), 10);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set.engine.set_limit(limit, "aiokit::TryGather::limit");
-        self
+    fn limit;
+}
+
+impl<I> TryGather<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    pub(crate) fn new(iter: I) -> Self {
+        Self {
+            set: Set::new(Iter::new(iter), TryGatherSink::new(), "TryGather"),
+        }
     }
 
     /// On the first `Err`, starts no new child but lets the running ones
@@ -425,41 +368,6 @@ where
     pub fn drain_on_error(mut self) -> Self {
         self.set.sink.drain = true;
         self
-    }
-}
-
-impl<I> Future for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    type Output = Result<Vec<OkOf<I>>, ErrOf<I>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for TryGather<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
     }
 }
 
@@ -553,27 +461,9 @@ impl<O: ResultOutput> Sink<O> for SettledSink<O> {
     }
 }
 
-/// Future for the [`gather_settled()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, SettledSink<Out<I>>>,
-}
-
-impl<I> GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    pub(crate) fn new(iter: I) -> Self {
-        Self {
-            set: Set::new(Iter::new(iter), SettledSink::new(), "GatherSettled"),
-        }
-    }
-
+set_future! {
+    /// Future for the [`gather_settled()`] function.
+    GatherSettled: Iter, SettledSink, Vec<Settled<OkOf<I>, ErrOf<I>>>, where Out<I>: ResultOutput;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -590,47 +480,18 @@ where
     /// assert!(all.iter().all(aiokit::Settled::is_ok));
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.set
-            .engine
-            .set_limit(limit, "aiokit::GatherSettled::limit");
-        self
-    }
+    fn limit;
 }
 
-impl<I> Future for GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    type Output = Vec<Settled<OkOf<I>, ErrOf<I>>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for GatherSettled<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for GatherSettled<I>
+impl<I> GatherSettled<I>
 where
     I: Iterator,
     I::Item: IntoFuture,
 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
+    pub(crate) fn new(iter: I) -> Self {
+        Self {
+            set: Set::new(Iter::new(iter), SettledSink::new(), "GatherSettled"),
+        }
     }
 }
 
@@ -673,34 +534,17 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
+    let mut engine = Engine::new(Iter::new(futures.into_iter()));
+    // Completion order is the order of the children's wakes.
+    engine.keep_wake_order();
     AsCompleted {
-        engine: Engine::new(Iter::new(futures.into_iter())),
+        batched: Batched::new(engine, VecDeque::new()),
     }
 }
 
-/// Stream for the [`as_completed()`] function.
-#[must_use = "streams do nothing unless polled"]
-pub struct AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    engine: Engine<Iter<I>>,
-}
-
-// Children are pinned in their own allocation, never inside the stream.
-impl<I> Unpin for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-}
-
-impl<I> AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+set_future! {
+    /// Stream for the [`as_completed()`] function.
+    stream AsCompleted;
     /// Runs at most `limit` children at once; see [`Gather::limit`].
     ///
     /// # Panics
@@ -721,11 +565,7 @@ where
     /// assert_eq!(total, 45);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::AsCompleted::limit");
-        self
-    }
+    fn limit;
 }
 
 impl<I> Stream for AsCompleted<I>
@@ -737,10 +577,12 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        match this.engine.poll_next(cx) {
+        match this.batched.poll_next(cx, Result::is_err) {
             Poll::Ready(Some((index, Ok(value)))) => Poll::Ready(Some((index, value))),
             Poll::Ready(Some((_, Err(panic)))) => {
-                this.engine.clear();
+                // Handed out after the outputs completed before it; the rest
+                // is dropped first.
+                this.batched.clear();
                 panic.resume()
             }
             Poll::Ready(None) => Poll::Ready(None),
@@ -749,30 +591,6 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.engine.remaining()
-    }
-}
-
-impl<I> FusedStream for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn is_terminated(&self) -> bool {
-        self.engine.is_done()
-    }
-}
-
-impl<I> fmt::Debug for AsCompleted<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsCompleted")
-            .field("pulled", &self.engine.pulled())
-            .field("running", &self.engine.live())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        self.batched.size_hint()
     }
 }

@@ -11,7 +11,8 @@ use std::task::{Context, Poll};
 use async_channel::{Receiver, Sender, WeakSender};
 use futures_core::Stream;
 
-use crate::utils::engine::{ChildResult, Engine, Step};
+use crate::utils::batch::{Batched, Completions};
+use crate::utils::engine::{ChildResult, Engine};
 use crate::utils::source::Source;
 use crate::{Panic, ResultOutput};
 
@@ -153,19 +154,13 @@ enum Policy {
 /// real HTTP server on 127.0.0.1, under each error policy.
 #[must_use = "streams do nothing unless polled"]
 pub struct TaskGroup<F: Future> {
-    engine: Engine<GroupSource<F>>,
+    /// The engine, and the completions of its last call not yielded yet.
+    batched: Batched<GroupSource<F>, Completions<GroupSource<F>>>,
     policy: Policy,
     /// Set with a policy: whether an output is an `Err`.
     is_err: fn(&F::Output) -> bool,
     /// Drain: a panic to resume once the running children finished.
     panic: Option<Panic>,
-    /// Outputs that completed in the last call to the engine, not yielded
-    /// yet: one call polls every child that woke, and the next items are
-    /// handed out from here without going back to the engine.
-    ready: VecDeque<(usize, F::Output)>,
-    /// The completion that fired the error policy (an `Err` under a policy,
-    /// or a panic), yielded after the outputs that completed before it.
-    stopped: Option<(usize, ChildResult<F::Output>)>,
 }
 
 // Children are pinned in their own allocation, never inside the group.
@@ -199,17 +194,16 @@ impl<F: Future> TaskGroup<F> {
     /// # });
     /// ```
     pub fn new() -> Self {
+        let source = GroupSource {
+            local: VecDeque::new(),
+            channel: None,
+            next: Arc::new(AtomicUsize::new(0)),
+        };
         Self {
-            engine: Engine::new(GroupSource {
-                local: VecDeque::new(),
-                channel: None,
-                next: Arc::new(AtomicUsize::new(0)),
-            }),
+            batched: Batched::new(Engine::new(source), VecDeque::new()),
             policy: Policy::Keep,
             is_err: |_| false,
             panic: None,
-            ready: VecDeque::new(),
-            stopped: None,
         }
     }
 
@@ -236,7 +230,9 @@ impl<F: Future> TaskGroup<F> {
     /// ```
     #[track_caller]
     pub fn limit(mut self, limit: usize) -> Self {
-        self.engine.set_limit(limit, "aiokit::TaskGroup::limit");
+        self.batched
+            .engine
+            .set_limit(limit, "aiokit::TaskGroup::limit");
         self
     }
 
@@ -261,7 +257,7 @@ impl<F: Future> TaskGroup<F> {
     /// ```
     #[track_caller]
     pub fn push(&mut self, future: F) -> usize {
-        let Some(source) = self.engine.source_mut() else {
+        let Some(source) = self.batched.engine.source_mut() else {
             panic!(
                 "aiokit::TaskGroup::push: the group is closed (an error policy or a panic stopped it)"
             );
@@ -270,17 +266,17 @@ impl<F: Future> TaskGroup<F> {
         if source.local.is_empty() {
             // Nothing pushed earlier is waiting: straight into a free slot,
             // if there is one.
-            match self.engine.start_now(index, future) {
+            match self.batched.engine.start_now(index, future) {
                 Ok(()) => return index,
                 Err(future) => {
-                    let source = self.engine.source_mut().expect("checked above");
+                    let source = self.batched.engine.source_mut().expect("checked above");
                     source.local.push_back((index, future));
                 }
             }
         } else {
             source.local.push_back((index, future));
         }
-        self.engine.wake_source();
+        self.batched.engine.wake_source();
         index
     }
 
@@ -302,7 +298,7 @@ impl<F: Future> TaskGroup<F> {
     /// # });
     /// ```
     pub fn handle(&mut self) -> GroupHandle<F> {
-        let handle = match self.engine.source_mut() {
+        let handle = match self.batched.engine.source_mut() {
             Some(source) => GroupHandle {
                 sender: source.sender(),
                 next: source.next.clone(),
@@ -316,7 +312,7 @@ impl<F: Future> TaskGroup<F> {
                 }
             }
         };
-        self.engine.wake_source();
+        self.batched.engine.wake_source();
         handle
     }
 
@@ -331,10 +327,9 @@ impl<F: Future> TaskGroup<F> {
     /// assert_eq!(group.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.engine.live()
-            + self.engine.source().map_or(0, GroupSource::waiting)
-            + self.ready.len()
-            + usize::from(self.stopped.is_some())
+        self.batched.engine.live()
+            + self.batched.engine.source().map_or(0, GroupSource::waiting)
+            + self.batched.waiting()
     }
 
     /// Whether nothing is running, waiting or left to yield.
@@ -359,12 +354,17 @@ impl<F: Future> TaskGroup<F> {
     /// assert!(!group.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.engine.source().is_none()
+        self.batched.engine.source().is_none()
     }
 
     /// No child running, none waiting, and no handle left to push more.
     fn is_idle(&self) -> bool {
-        self.engine.live() == 0 && self.engine.source().is_none_or(GroupSource::is_finished)
+        self.batched.engine.live() == 0
+            && self
+                .batched
+                .engine
+                .source()
+                .is_none_or(GroupSource::is_finished)
     }
 }
 
@@ -435,56 +435,18 @@ impl<F: Future> Stream for TaskGroup<F> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(item) = this.ready.pop_front() {
-                return Poll::Ready(Some(item));
-            }
-            match this.stopped.take() {
-                Some((index, Ok(output))) => {
-                    // An `Err` under a policy, yielded after the outputs that
-                    // completed before it; the policy applies now.
-                    match this.policy {
-                        Policy::Keep => {}
-                        Policy::FailFast => this.engine.clear(),
-                        Policy::Drain => this.engine.drain(),
-                    }
-                    return Poll::Ready(Some((index, output)));
-                }
-                Some((_, Err(panic))) => {
-                    if this.policy == Policy::Drain {
-                        this.panic.get_or_insert(panic);
-                        this.engine.drain();
-                        continue;
-                    }
-                    this.engine.clear();
-                    panic.resume();
-                }
-                None => {}
-            }
-            if this.engine.is_quiet(cx.waker()) && !this.is_idle() {
-                // Nothing woke and nothing was pushed since the last call,
-                // which stored this waker.
-                return Poll::Pending;
-            }
             let open = !this.is_closed();
             let (policy, is_err) = (this.policy, this.is_err);
-            let (ready, stopped) = (&mut this.ready, &mut this.stopped);
-            // Every completion of this call is collected; one that fires the
-            // policy stops the set before its slot is refilled.
-            let flow = this.engine.poll_each(cx, |index, result| match result {
-                Ok(output) if !(open && policy != Policy::Keep && is_err(&output)) => {
-                    ready.push_back((index, output));
-                    Step::Continue
-                }
-                result => {
-                    *stopped = Some((index, result));
-                    Step::Break
-                }
-            });
-            if !this.ready.is_empty() || this.stopped.is_some() {
-                continue;
-            }
-            match flow {
-                Poll::Ready(_) => {
+            // An `Err` that fires the policy, or a panic, stops the set
+            // before its slot is refilled, and comes after the outputs that
+            // completed before it.
+            let fires = |result: &ChildResult<F::Output>| match result {
+                Ok(output) => open && policy != Policy::Keep && is_err(output),
+                Err(_) => true,
+            };
+            let item = match this.batched.poll_next(cx, fires) {
+                Poll::Ready(Some(item)) => item,
+                Poll::Ready(None) => {
                     // Closed by a policy, and every child finished.
                     if let Some(panic) = this.panic.take() {
                         panic.resume();
@@ -493,6 +455,29 @@ impl<F: Future> Stream for TaskGroup<F> {
                 }
                 Poll::Pending if this.is_idle() => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
+            };
+            let fired = fires(&item.1);
+            match item {
+                (index, Ok(output)) => {
+                    if fired {
+                        // The policy applies now.
+                        match policy {
+                            Policy::Keep => {}
+                            Policy::FailFast => this.batched.clear(),
+                            Policy::Drain => this.batched.engine.drain(),
+                        }
+                    }
+                    return Poll::Ready(Some((index, output)));
+                }
+                (_, Err(panic)) => {
+                    if policy == Policy::Drain {
+                        this.panic.get_or_insert(panic);
+                        this.batched.engine.drain();
+                        continue;
+                    }
+                    this.batched.clear();
+                    panic.resume();
+                }
             }
         }
     }
@@ -505,12 +490,12 @@ impl<F: Future> Stream for TaskGroup<F> {
 impl<F: Future> fmt::Debug for TaskGroup<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("running", &self.engine.live())
+            .field("running", &self.batched.engine.live())
             .field(
                 "waiting",
-                &self.engine.source().map_or(0, GroupSource::waiting),
+                &self.batched.engine.source().map_or(0, GroupSource::waiting),
             )
-            .field("completed", &self.ready.len())
+            .field("completed", &self.batched.waiting())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }

@@ -4,15 +4,12 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::FusedFuture;
 
 use crate::utils::engine::{ChildResult, Step};
 use crate::utils::outputs::Outputs;
+use crate::utils::set::set_future;
 use crate::utils::set::{Set, Sink};
-use crate::utils::source::Iter;
+use crate::utils::source::{Iter, Peeked};
 use crate::{Panic, ResultOutput};
 
 mod tuple;
@@ -63,9 +60,8 @@ fn ticket() -> usize {
 /// children, its first poll visits child `t % n` first, then the next ones in
 /// input order, wrapping around to child 0; the first child found ready
 /// wins. Later polls visit only the children woken since, in the order their
-/// wakes arrived (the first child found pending by the first poll, which
-/// waits on the task's own waker, takes its turn after the children woken by
-/// the next poll). So when races over the same `n` always-ready children are
+/// wakes arrived, so the first child to be woken ready wins. So when races
+/// over the same `n` always-ready children are
 /// created in a loop on one thread, with no other race created there in
 /// between, each child wins exactly one race in `n`.
 ///
@@ -148,14 +144,9 @@ impl<T> Sink<T> for FirstSink<T> {
     }
 }
 
-/// Future for the [`race()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Race<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, FirstSink<Out<I>>>,
+set_future! {
+    /// Future for the [`race()`] function.
+    Race: Peeked, FirstSink, Out<I>;
 }
 
 impl<I> Race<I>
@@ -166,50 +157,16 @@ where
     /// `name` is the public function or method, for the panic message.
     #[track_caller]
     pub(crate) fn new(iter: I, name: &str) -> Self {
-        let mut source = Iter::new(iter);
-        if source.is_empty() {
+        let Some(source) = Peeked::new(iter) else {
             panic!(
                 "{name}: no futures to race; an empty race could never finish \
                  (`Promise.race([])` would stay pending forever)"
             );
-        }
+        };
         let mut set = Set::new(source, FirstSink { first: None }, "Race");
         set.engine.set_start(ticket());
         set.engine.keep_wake_order();
         Self { set }
-    }
-}
-
-impl<I> Future for Race<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    type Output = Out<I>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for Race<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for Race<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
     }
 }
 
@@ -320,14 +277,9 @@ impl<O: ResultOutput> Sink<O> for FirstOkSink<O> {
 type OkOf<I> = <Out<I> as ResultOutput>::Ok;
 type ErrOf<I> = <Out<I> as ResultOutput>::Err;
 
-/// Future for the [`race_ok()`] function.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct RaceOk<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    set: Set<Iter<I>, FirstOkSink<Out<I>>>,
+set_future! {
+    /// Future for the [`race_ok()`] function.
+    RaceOk: Iter, FirstOkSink, Result<OkOf<I>, AllFailed<ErrOf<I>>>, where Out<I>: ResultOutput;
 }
 
 impl<I> RaceOk<I>
@@ -345,41 +297,6 @@ where
         set.engine.set_start(ticket());
         set.engine.keep_wake_order();
         Self { set }
-    }
-}
-
-impl<I> Future for RaceOk<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    type Output = Result<OkOf<I>, AllFailed<ErrOf<I>>>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.set).poll(cx)
-    }
-}
-
-impl<I> FusedFuture for RaceOk<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-    Out<I>: ResultOutput,
-{
-    fn is_terminated(&self) -> bool {
-        self.set.is_done()
-    }
-}
-
-impl<I> fmt::Debug for RaceOk<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.set.fmt(f)
     }
 }
 

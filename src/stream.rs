@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 
-use crate::utils::engine::{ChildResult, Engine, Step};
+use crate::utils::batch::{Batched, Order};
+use crate::utils::engine::{ChildResult, Engine};
 use crate::utils::outputs::Reorder;
 use crate::utils::source::Streamed;
 use crate::{ResultOutput, Settled};
@@ -68,7 +69,7 @@ const RESERVE: usize = 256;
 /// - **Bounded reorder buffer (input order).** An output that finishes before
 ///   an earlier one waits for it. The inputs started but not yet handed out
 ///   span at most 4 × `limit` (the children running plus those waiting), so
-///   at most 3 × `limit` outputs wait; when the window is full, only the
+///   at most 4 × `limit` − 1 outputs wait; when the window is full, only the
 ///   earliest running child (the head of the line) holds back new starts.
 ///   Without a limit there is no window.
 /// - Without a limit, every input the stream has ready is started, taking a
@@ -272,19 +273,13 @@ where
     S: Stream,
     S::Item: IntoFuture,
 {
-    engine: Engine<Streamed<S>>,
-    /// Input order: the outputs that finished ahead of the head.
-    reorder: Option<Reorder<ChildResult<Out<S>>>>,
-    /// Completion order: outputs that completed in the last call to the
-    /// engine, not handed out yet.
-    ready: VecDeque<(usize, ChildResult<Out<S>>)>,
-    /// Input order: how far past the head inputs may be started.
-    window: usize,
+    batched: Batched<Streamed<S>, Order<ChildResult<Out<S>>>>,
     /// Completions handed out as soon as the outputs already completed ahead
     /// of them are (a panic that resumes, the `Err` that ends
-    /// `try_gather_stream`): the engine stops at one, and it waits here.
+    /// `try_gather_stream`).
     urgent: fn(&ChildResult<Out<S>>) -> bool,
-    stopped: Option<(usize, ChildResult<Out<S>>)>,
+    /// The limit, once set.
+    limit: Option<usize>,
 }
 
 impl<S> Ordered<S>
@@ -293,105 +288,58 @@ where
     S::Item: IntoFuture,
 {
     fn new(stream: S, in_order: bool) -> Self {
+        let order = if in_order {
+            Order::Input {
+                reorder: Reorder::new(),
+                window: usize::MAX,
+            }
+        } else {
+            Order::Completion(VecDeque::new())
+        };
         Self {
-            engine: Engine::new(Streamed::new(stream)),
-            reorder: in_order.then(Reorder::new),
-            ready: VecDeque::new(),
-            window: usize::MAX,
+            batched: Batched::new(Engine::new(Streamed::new(stream)), order),
             urgent: |result| result.is_err(),
-            stopped: None,
+            limit: None,
         }
     }
 
     #[track_caller]
     fn limit(&mut self, limit: usize, name: &str) {
-        self.engine.set_limit(limit, name);
-        self.window = limit.saturating_mul(WINDOW);
+        self.batched.engine.set_limit(limit, name);
+        self.limit = Some(limit);
         self.reserve_buffers(limit);
     }
 
-    /// Allocates the output buffer of this stream's order at its usual size
-    /// under `limit` once (bounded, for huge limits: beyond, it grows as
-    /// needed), rather than growing it output by output.
     /// Hands outputs out as they complete: no reorder buffer.
     #[track_caller]
     fn completion_order(&mut self, name: &str) {
         assert!(
-            !self.engine.is_started(),
+            self.batched.engine.is_idle(),
             "{name}: set the order before the first poll"
         );
-        if self.reorder.take().is_some() && self.window != usize::MAX {
+        self.batched.buffer = Order::Completion(VecDeque::new());
+        if let Some(limit) = self.limit {
             // Limited before: the completion queue replaces the ring.
-            self.reserve_buffers(self.window / WINDOW);
+            self.reserve_buffers(limit);
         }
     }
 
+    /// Sets the window under `limit` and allocates the output buffer of this
+    /// stream's order at its usual size once (bounded, for huge limits:
+    /// beyond, it grows as needed), rather than growing it output by output.
     fn reserve_buffers(&mut self, limit: usize) {
-        match &mut self.reorder {
-            Some(reorder) => reorder.reserve(limit.saturating_mul(WINDOW).min(RESERVE)),
-            None => self.ready.reserve(limit.min(RESERVE)),
+        match &mut self.batched.buffer {
+            Order::Input { reorder, window } => {
+                *window = limit.saturating_mul(WINDOW);
+                reorder.reserve((*window).min(RESERVE));
+            }
+            Order::Completion(ready) => ready.reserve(limit.min(RESERVE)),
         }
     }
 
     /// The next completion, in this stream's order.
-    ///
-    /// One call to the engine polls every child that woke and refills each
-    /// freed slot as it goes; the completions it collects are handed out by
-    /// the next calls without going back to the engine.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, ChildResult<Out<S>>)>> {
-        loop {
-            match &mut self.reorder {
-                Some(reorder) => {
-                    if let Some(result) = reorder.pop() {
-                        return Poll::Ready(Some((reorder.head() - 1, result)));
-                    }
-                    self.engine
-                        .set_bound(reorder.head().saturating_add(self.window));
-                }
-                None => {
-                    if let Some(item) = self.ready.pop_front() {
-                        return Poll::Ready(Some(item));
-                    }
-                }
-            }
-            if let Some(item) = self.stopped.take() {
-                // After the outputs that completed before it and come first.
-                return Poll::Ready(Some(item));
-            }
-            if self.engine.is_quiet(cx.waker()) {
-                // Nothing woke since the last call, which stored this waker.
-                return Poll::Pending;
-            }
-            let (reorder, ready, urgent) = (&mut self.reorder, &mut self.ready, self.urgent);
-            let mut first = None;
-            let mut collected = false;
-            let polled = self.engine.poll_each(cx, |index, result| {
-                if urgent(&result) {
-                    first = Some((index, result));
-                    return Step::Break;
-                }
-                collected = true;
-                match reorder {
-                    Some(reorder) => reorder.insert(index, result),
-                    None => ready.push_back((index, result)),
-                }
-                Step::Continue
-            });
-            if first.is_some() {
-                self.stopped = first;
-                continue;
-            }
-            match polled {
-                Poll::Ready(_) if !collected => {
-                    debug_assert!(self.reorder.as_ref().is_none_or(|r| r.len() == 0));
-                    return Poll::Ready(None);
-                }
-                Poll::Pending if !collected => return Poll::Pending,
-                // Hand out what was collected; the engine has registered its
-                // wakers (or finished).
-                _ => {}
-            }
-        }
+        self.batched.poll_next(cx, self.urgent)
     }
 
     /// The next output in this stream's order; a child's panic drops
@@ -400,47 +348,20 @@ where
         Poll::Ready(match std::task::ready!(self.poll_next(cx)) {
             Some((index, Ok(value))) => Some((index, value)),
             Some((_, Err(panic))) => {
-                self.clear();
+                self.batched.clear();
                 panic.resume()
             }
             None => None,
         })
     }
 
-    /// Drops every child, the input, and the outputs waiting.
-    fn clear(&mut self) {
-        self.engine.clear();
-        if let Some(reorder) = &mut self.reorder {
-            reorder.clear();
-        }
-        self.ready.clear();
-        self.stopped = None;
-    }
-
-    /// Outputs completed and not handed out yet.
-    fn waiting(&self) -> usize {
-        self.reorder.as_ref().map_or(self.ready.len(), Reorder::len)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let waiting = self.waiting();
-        let (low, high) = self.engine.remaining();
-        (
-            low.saturating_add(waiting),
-            high.and_then(|h| h.checked_add(waiting)),
-        )
-    }
-
-    fn is_done(&self) -> bool {
-        self.engine.is_done() && self.waiting() == 0
-    }
-
     fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let engine = &self.batched.engine;
         f.debug_struct(name)
-            .field("pulled", &self.engine.pulled())
-            .field("running", &self.engine.live())
-            .field("waiting", &self.waiting())
-            .field("done", &self.engine.is_done())
+            .field("pulled", &engine.pulled())
+            .field("running", &engine.live())
+            .field("waiting", &self.batched.waiting())
+            .field("done", &engine.is_done())
             .finish_non_exhaustive()
     }
 }
@@ -546,7 +467,7 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        self.inner.batched.size_hint()
     }
 }
 
@@ -562,7 +483,7 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        self.inner.batched.size_hint()
     }
 }
 
@@ -576,7 +497,7 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let inner = &mut self.inner;
-        if inner.is_done() {
+        if inner.batched.is_done() {
             // Ended, possibly early after an error.
             return Poll::Ready(None);
         }
@@ -584,11 +505,11 @@ where
             Some((_, Ok(output))) if output.is_ok() => Some(output.into_result()),
             Some((_, Ok(error))) => {
                 // Handed out at once (urgent): the rest is dropped.
-                inner.clear();
+                inner.batched.clear();
                 Some(error.into_result())
             }
             Some((_, Err(panic))) => {
-                inner.clear();
+                inner.batched.clear();
                 panic.resume()
             }
             None => None,
@@ -596,7 +517,7 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let (_, high) = self.inner.size_hint();
+        let (_, high) = self.inner.batched.size_hint();
         (0, high)
     }
 }
@@ -608,7 +529,7 @@ where
     Out<S>: ResultOutput,
 {
     fn is_terminated(&self) -> bool {
-        self.inner.is_done()
+        self.inner.batched.is_done()
     }
 }
 
@@ -718,7 +639,7 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        self.inner.batched.size_hint()
     }
 }
 
@@ -731,7 +652,7 @@ macro_rules! fused {
             $(Out<S>: $bound,)?
         {
             fn is_terminated(&self) -> bool {
-                self.inner.is_done()
+                self.inner.batched.is_done()
             }
         }
     };

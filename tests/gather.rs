@@ -170,10 +170,14 @@ fn gather_panic_drops_siblings_then_propagates() {
                 yield_now().await;
                 panic!("child failed after {} drops", probe.get());
             }));
-            let outcome = AssertUnwindSafe(gather(children)).catch_unwind().await;
+            // Awaited through `&mut`: the gather is still alive when the
+            // drops are counted.
+            let mut g = gather(children);
+            let outcome = AssertUnwindSafe(&mut g).catch_unwind().await;
             let payload = outcome.expect_err("the panic propagates");
             assert_panic_message(&*payload, "child failed after 0 drops");
-            assert_eq!(dropped.get(), n, "every sibling dropped");
+            assert_eq!(dropped.get(), n, "every sibling dropped before resuming");
+            drop(g);
         }
     });
 }
@@ -241,6 +245,22 @@ fn a_panic_drops_the_siblings_before_it_resumes() {
         dropped.get(),
         1,
         "tuple gather: sibling dropped before resuming"
+    );
+    drop(g);
+
+    let dropped = DropCounter::new();
+    let mut g = Box::pin(
+        (pending_guarded::<Result<(), ()>>(dropped.guard()), async {
+            yield_now().await;
+            explode::<Result<(), ()>>("tuple try_gather panic")
+        })
+            .try_gather(),
+    );
+    assert_panic_message(&*poll_until_panic(&mut g), "tuple try_gather panic");
+    assert_eq!(
+        dropped.get(),
+        1,
+        "tuple try_gather: sibling dropped before resuming"
     );
 }
 
@@ -909,5 +929,66 @@ fn tuple_and_array_forms_are_fused_and_debug_without_debug_children() {
         format!("{:?}", (ok(),).gather()),
     ] {
         assert!(!debug.is_empty());
+    }
+}
+
+/// Each child is polled once per wake: once by the first poll, never by a
+/// poll that no wake caused, and once after each of its own wakes, whether it
+/// is the only child or the last in the first poll's order.
+#[test]
+fn each_child_is_polled_once_per_wake() {
+    for ready_first in [false, true] {
+        let (gates, mut children) = Gates::new(1);
+        if ready_first {
+            children.insert(0, Box::pin(std::future::ready(7)));
+        }
+        let mut g = gather(children);
+        let parent = CountingWaker::new();
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(gates.polls(), [0], "ready first: {ready_first}");
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(
+            gates.polls(),
+            [0],
+            "no wake, no poll (ready first: {ready_first})"
+        );
+        gates.wake(0);
+        assert!(poll_once(&mut g, &parent).is_pending());
+        assert_eq!(gates.polls(), [0, 0], "ready first: {ready_first}");
+        gates.open(0);
+        let expected = if ready_first { vec![7, 0] } else { vec![0] };
+        assert_eq!(poll_once(&mut g, &parent), Poll::Ready(expected));
+        assert_eq!(gates.polls(), [0, 0, 0], "ready first: {ready_first}");
+    }
+}
+
+/// `as_completed` yields in wake order: of three waiting children, the one
+/// woken first comes first, for every pair, and each woken child is polled
+/// once.
+#[test]
+fn as_completed_follows_wake_order() {
+    for first in 0..3 {
+        for second in (0..3).filter(|&j| j != first) {
+            let (gates, children) = Gates::new(3);
+            let mut s = as_completed(children);
+            let parent = CountingWaker::new();
+            assert!(poll_once(&mut s.next(), &parent).is_pending());
+            assert_eq!(gates.polls(), [0, 1, 2]);
+            gates.open(first);
+            gates.open(second);
+            let got = poll_once(&mut s.next(), &parent);
+            assert_eq!(
+                got,
+                Poll::Ready(Some((first, first))),
+                "{first} then {second}"
+            );
+            let got = poll_once(&mut s.next(), &parent);
+            assert_eq!(
+                got,
+                Poll::Ready(Some((second, second))),
+                "{first} then {second}"
+            );
+            assert_eq!(gates.polls(), [0, 1, 2, first, second]);
+        }
     }
 }

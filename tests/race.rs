@@ -330,22 +330,23 @@ fn pending_then_panic<T: Send + 'static>(n: usize, dropped: &DropCounter) -> Vec
 
 #[test]
 fn a_panic_drops_the_siblings_then_propagates() {
+    // Each combinator is awaited through `&mut`, so it is still alive when
+    // the drops are counted.
     matrix(|| async {
         for n in [3, 100] {
             let dropped = DropCounter::new();
-            let outcome = AssertUnwindSafe(race(pending_then_panic::<u8>(n, &dropped)))
-                .catch_unwind()
-                .await;
+            let mut r = race(pending_then_panic::<u8>(n, &dropped));
+            let outcome = AssertUnwindSafe(&mut r).catch_unwind().await;
             assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
-            assert_eq!(dropped.get(), n, "every sibling dropped");
+            assert_eq!(dropped.get(), n, "every sibling dropped before resuming");
+            drop(r);
 
             let dropped = DropCounter::new();
-            let outcome =
-                AssertUnwindSafe(race_ok(pending_then_panic::<Result<u8, ()>>(n, &dropped)))
-                    .catch_unwind()
-                    .await;
+            let mut r = race_ok(pending_then_panic::<Result<u8, ()>>(n, &dropped));
+            let outcome = AssertUnwindSafe(&mut r).catch_unwind().await;
             assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
             assert_eq!(dropped.get(), n);
+            drop(r);
         }
 
         let dropped = DropCounter::new();
@@ -355,18 +356,20 @@ fn a_panic_drops_the_siblings_then_propagates() {
             children.pop().unwrap(),
             children.pop().unwrap(),
         );
-        let outcome = AssertUnwindSafe((a, b, c).first_completed())
-            .catch_unwind()
-            .await;
+        let mut r = Box::pin((a, b, c).first_completed());
+        let outcome = AssertUnwindSafe(&mut r).catch_unwind().await;
         assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
         assert_eq!(dropped.get(), 2);
+        drop(r);
 
         let dropped = DropCounter::new();
         let mut children = pending_then_panic::<Result<u8, ()>>(1, &dropped);
         let (b, a) = (children.pop().unwrap(), children.pop().unwrap());
-        let outcome = AssertUnwindSafe((a, b).first_ok()).catch_unwind().await;
+        let mut r = Box::pin((a, b).first_ok());
+        let outcome = AssertUnwindSafe(&mut r).catch_unwind().await;
         assert_panic_message(&*outcome.unwrap_err(), "child failed after 0 drops");
         assert_eq!(dropped.get(), 1);
+        drop(r);
     });
 }
 
@@ -405,6 +408,18 @@ fn a_panic_drops_the_siblings_before_it_resumes() {
         dropped.get(),
         2,
         "first_completed: siblings dropped before resuming"
+    );
+    drop(r);
+
+    let dropped = DropCounter::new();
+    let mut children = pending_then_panic::<Result<u8, ()>>(1, &dropped);
+    let (b, a) = (children.pop().unwrap(), children.pop().unwrap());
+    let mut r = Box::pin((a, b).first_ok());
+    poll_until_panic(&mut r);
+    assert_eq!(
+        dropped.get(),
+        1,
+        "first_ok: siblings dropped before resuming"
     );
 }
 
@@ -874,5 +889,38 @@ proptest! {
                 assert_eq!(winner, order[0]);
             }
         });
+    }
+}
+
+/// The first child woken wins: of three waiting children, child `first` and
+/// then child `second` are woken (and ready) before the race is polled
+/// again, for every pair and every rotation of the first poll; each child
+/// is polled once by the first poll and the winner once more.
+#[test]
+fn the_first_child_woken_wins() {
+    for first in 0..3 {
+        for second in (0..3).filter(|&j| j != first) {
+            let mut rotations = std::collections::HashSet::new();
+            // Three races in a row on this thread take three tickets: each
+            // rotation once.
+            for _ in 0..3 {
+                let (gates, children) = Gates::new(3);
+                let mut r = race(children);
+                let parent = CountingWaker::new();
+                assert!(poll_once(&mut r, &parent).is_pending());
+                let polls = gates.polls();
+                assert_eq!(polls.len(), 3, "each child polled once: {polls:?}");
+                rotations.insert(polls[0]);
+                gates.open(first);
+                gates.open(second);
+                assert_eq!(
+                    poll_once(&mut r, &parent),
+                    Poll::Ready(first),
+                    "{first} then {second}, first poll {polls:?}"
+                );
+                assert_eq!(gates.polls()[3..], [first], "the winner alone, once");
+            }
+            assert_eq!(rotations.len(), 3, "every rotation");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Private machinery shared by the combinators. Nothing here imports a
 //! combinator's module.
 
+pub(crate) mod batch;
 pub(crate) mod catch_panic;
 #[cfg(feature = "time")]
 pub(crate) mod clock;

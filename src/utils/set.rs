@@ -82,10 +82,151 @@ impl<S: Source, K: Sink<Out<S>>> Future for Set<S, K> {
 
 impl<S: Source, K> fmt::Debug for Set<S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(self.name)
-            .field("pulled", &self.engine.pulled())
-            .field("running", &self.engine.live())
-            .field("done", &self.engine.is_done())
-            .finish_non_exhaustive()
+        debug_engine(&self.engine, self.name, f)
     }
 }
+
+/// The `Debug` output of every set future and `AsCompleted`.
+pub(crate) fn debug_engine<S: Source>(
+    engine: &Engine<S>,
+    name: &str,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    f.debug_struct(name)
+        .field("pulled", &engine.pulled())
+        .field("running", &engine.live())
+        .field("done", &engine.is_done())
+        .finish_non_exhaustive()
+}
+
+/// Declares a public set type over an iterator of futures. A future: the
+/// struct (a [`Set`] of `$source` and `$sink`), `Future`, `FusedFuture`,
+/// `Debug` and, when its docs are given, `limit()`; a new combinator is its
+/// sink, its constructor and one of these. A stream (`stream $name`): the
+/// struct (an engine whose completions are handed out one by one,
+/// [`Batched`](crate::utils::batch::Batched)), `Unpin`, `FusedStream`,
+/// `Debug` and `limit()`; its `Stream` impl is written beside it.
+///
+/// `$out` is the future's output, written with `I` (the iterator) and
+/// `Out<I>` (a child's output); `$bound` is a bound on `Out<I>` that the
+/// `Future` impl needs.
+macro_rules! set_future {
+    (
+        $(#[$doc:meta])*
+        stream $name:ident;
+        $(#[$limit_doc:meta])+ fn limit;
+    ) => {
+        $(#[$doc])*
+        #[must_use = "streams do nothing unless polled"]
+        pub struct $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            batched: $crate::utils::batch::Batched<
+                $crate::utils::source::Iter<I>,
+                $crate::utils::batch::Completions<$crate::utils::source::Iter<I>>,
+            >,
+        }
+
+        // Children are pinned in their own allocation, never inside the
+        // stream.
+        impl<I> Unpin for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+        }
+
+        impl<I> futures_core::FusedStream for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            fn is_terminated(&self) -> bool {
+                self.batched.is_done()
+            }
+        }
+
+        $crate::utils::set::set_future!(@debug $name, batched);
+        $crate::utils::set::set_future!(@limit $name, batched, $(#[$limit_doc])+);
+    };
+    // `Debug` for a set type whose engine is `self.$field.engine`.
+    (@debug $name:ident, $field:ident) => {
+        impl<I> std::fmt::Debug for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                $crate::utils::set::debug_engine(&self.$field.engine, stringify!($name), f)
+            }
+        }
+    };
+    // `limit()`, with its docs, for a set type whose engine is
+    // `self.$field.engine`.
+    (@limit $name:ident, $field:ident, $(#[$limit_doc:meta])+) => {
+        impl<I> $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            $(#[$limit_doc])+
+            #[track_caller]
+            pub fn limit(mut self, limit: usize) -> Self {
+                self.$field
+                    .engine
+                    .set_limit(limit, concat!("aiokit::", stringify!($name), "::limit"));
+                self
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident: $source:ident, $sink:ident, $out:ty $(, where Out<I>: $bound:path)?;
+        $($(#[$limit_doc:meta])+ fn limit;)?
+    ) => {
+        $(#[$doc])*
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+        {
+            set: $crate::utils::set::Set<$source<I>, $sink<Out<I>>>,
+        }
+
+        impl<I> Future for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+            $(Out<I>: $bound,)?
+        {
+            type Output = $out;
+
+            #[inline]
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Self::Output> {
+                std::pin::Pin::new(&mut self.set).poll(cx)
+            }
+        }
+
+        impl<I> futures_core::FusedFuture for $name<I>
+        where
+            I: Iterator,
+            I::Item: IntoFuture,
+            $(Out<I>: $bound,)?
+        {
+            fn is_terminated(&self) -> bool {
+                self.set.is_done()
+            }
+        }
+
+        $crate::utils::set::set_future!(@debug $name, set);
+        $($crate::utils::set::set_future!(@limit $name, set, $(#[$limit_doc])+);)?
+    };
+}
+
+pub(crate) use set_future;

@@ -51,62 +51,23 @@ pub(crate) trait Source {
 }
 
 /// An iterator of futures, numbered from 0.
-pub(crate) struct Iter<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+pub(crate) struct Iter<I> {
     /// `None` once taken whole by `take_ready`.
     iter: Option<I>,
-    /// Input `next`, when [`is_empty`](Self::is_empty) pulled it ahead of
-    /// time.
-    peeked: Option<<I::Item as IntoFuture>::IntoFuture>,
     next: usize,
 }
 
-impl<I> Iter<I>
-where
-    I: Iterator,
-    I::Item: IntoFuture,
-{
+impl<I> Iter<I> {
     pub(crate) fn new(iter: I) -> Self {
+        Self::starting_at(iter, 0)
+    }
+
+    /// Numbered from `next`.
+    fn starting_at(iter: I, next: usize) -> Self {
         Self {
             iter: Some(iter),
-            peeked: None,
-            next: 0,
+            next,
         }
-    }
-
-    /// Whether any input is left: the iterator's size hint when it can
-    /// tell, or else one input pulled ahead of time (and kept as input
-    /// `next`). The iterator itself is not wrapped (as `Peekable` would), so
-    /// `take_ready` keeps collecting a `Vec`'s iterator in place.
-    pub(crate) fn is_empty(&mut self) -> bool {
-        if self.peeked.is_some() {
-            return false;
-        }
-        let Some(iter) = &mut self.iter else {
-            return true;
-        };
-        if iter.size_hint().0 > 0 {
-            return false;
-        }
-        self.peeked = iter.next().map(IntoFuture::into_future);
-        self.peeked.is_none()
-    }
-
-    /// `take_ready` with an input pulled ahead: that one first, then what
-    /// the iterator has, up to `limit` in all.
-    #[cold]
-    fn take_ready_peeked(
-        &mut self,
-        limit: usize,
-    ) -> (Vec<Option<<I::Item as IntoFuture>::IntoFuture>>, bool) {
-        let mut taken = vec![self.peeked.take()];
-        self.next += 1;
-        let (rest, exhausted) = self.take_ready(limit - 1);
-        taken.extend(rest);
-        (taken, exhausted || limit == usize::MAX)
     }
 }
 
@@ -120,11 +81,6 @@ where
 
     #[inline]
     fn poll_input(&mut self, _cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
-        if let Some(fut) = self.peeked.take() {
-            let index = self.next;
-            self.next += 1;
-            return Poll::Ready(Some((index, fut)));
-        }
         let Some(iter) = &mut self.iter else {
             return Poll::Ready(None);
         };
@@ -136,19 +92,11 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let (low, high) = self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint);
-        let peeked = usize::from(self.peeked.is_some());
-        (
-            low.saturating_add(peeked),
-            high.and_then(|high| high.checked_add(peeked)),
-        )
+        self.iter.as_ref().map_or((0, Some(0)), Iterator::size_hint)
     }
 
     #[inline]
     fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
-        if self.peeked.is_some() {
-            return self.take_ready_peeked(limit);
-        }
         let Some(iter) = &mut self.iter else {
             return (Vec::new(), true);
         };
@@ -169,6 +117,78 @@ where
         // having no limit at all.
         let exhausted = taken.len() < limit || limit == usize::MAX;
         (taken, exhausted)
+    }
+}
+
+/// An iterator whose first input may have been pulled ahead of time, to
+/// check that there is one (`race`, which cannot finish without a child).
+pub(crate) struct Peeked<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    /// Input 0, when pulled ahead.
+    first: Option<<I::Item as IntoFuture>::IntoFuture>,
+    rest: Iter<I>,
+}
+
+impl<I> Peeked<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    /// `None` if `iter` is empty: known from its size hint when it can tell,
+    /// or else by pulling its first input (kept as input 0). The iterator
+    /// itself is not wrapped (as `Peekable` would), so `take_ready` keeps
+    /// collecting a `Vec`'s iterator in place.
+    pub(crate) fn new(mut iter: I) -> Option<Self> {
+        if iter.size_hint().0 > 0 {
+            return Some(Self {
+                first: None,
+                rest: Iter::new(iter),
+            });
+        }
+        let first = iter.next()?.into_future();
+        Some(Self {
+            first: Some(first),
+            rest: Iter::starting_at(iter, 1),
+        })
+    }
+}
+
+impl<I> Source for Peeked<I>
+where
+    I: Iterator,
+    I::Item: IntoFuture,
+{
+    type Fut = <I::Item as IntoFuture>::IntoFuture;
+    const ASYNC: bool = false;
+
+    fn poll_input(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, Self::Fut)>> {
+        match self.first.take() {
+            Some(first) => Poll::Ready(Some((0, first))),
+            None => self.rest.poll_input(cx),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (low, high) = self.rest.size_hint();
+        let first = usize::from(self.first.is_some());
+        (
+            low.saturating_add(first),
+            high.and_then(|high| high.checked_add(first)),
+        )
+    }
+
+    fn take_ready(&mut self, limit: usize) -> (Vec<Option<Self::Fut>>, bool) {
+        let Some(first) = self.first.take() else {
+            return self.rest.take_ready(limit);
+        };
+        let (rest, exhausted) = self.rest.take_ready(limit - 1);
+        let mut taken = Vec::with_capacity(rest.len() + 1);
+        taken.push(Some(first));
+        taken.extend(rest);
+        (taken, exhausted || limit == usize::MAX)
     }
 }
 

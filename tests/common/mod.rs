@@ -351,3 +351,58 @@ pub fn numbers()
         })
     })
 }
+
+/// Children that log each of their polls, wait until opened (keeping a clone
+/// of the last waker they were polled with), then resolve to their number.
+pub struct Gates {
+    polls: Arc<std::sync::Mutex<Vec<usize>>>,
+    open: Vec<Arc<std::sync::atomic::AtomicBool>>,
+    wakers: Vec<Arc<std::sync::Mutex<Option<Waker>>>>,
+}
+
+impl Gates {
+    /// `n` gated children.
+    pub fn new(n: usize) -> (Self, Vec<BoxFut<usize>>) {
+        let gates = Self {
+            polls: Arc::default(),
+            open: (0..n).map(|_| Arc::default()).collect(),
+            wakers: (0..n).map(|_| Arc::default()).collect(),
+        };
+        let children = (0..n)
+            .map(|i| {
+                let (polls, open, waker) = (
+                    gates.polls.clone(),
+                    gates.open[i].clone(),
+                    gates.wakers[i].clone(),
+                );
+                Box::pin(std::future::poll_fn(move |cx| {
+                    polls.lock().unwrap().push(i);
+                    if open.load(Ordering::SeqCst) {
+                        return Poll::Ready(i);
+                    }
+                    *waker.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::Pending
+                })) as BoxFut<usize>
+            })
+            .collect();
+        (gates, children)
+    }
+
+    /// Opens child `i` and wakes it.
+    pub fn open(&self, i: usize) {
+        self.open[i].store(true, Ordering::SeqCst);
+        self.wake(i);
+    }
+
+    /// Wakes child `i` without opening it.
+    pub fn wake(&self, i: usize) {
+        if let Some(waker) = self.wakers[i].lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+
+    /// The children polled so far, in order.
+    pub fn polls(&self) -> Vec<usize> {
+        self.polls.lock().unwrap().clone()
+    }
+}
