@@ -119,7 +119,12 @@ pub async fn main() -> Result<(), JsValue> {
         match outcome {
             Settled::Ok(detail) => {
                 ok += 1;
-                append(&list, "ok", detail.id, &format!("#{}: {}", detail.id, detail.name))?;
+                append(
+                    &list,
+                    "ok",
+                    detail.id,
+                    &format!("#{}: {}", detail.id, detail.name),
+                )?;
             }
             Settled::Err((id, error)) => {
                 failed += 1;
