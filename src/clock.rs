@@ -571,6 +571,11 @@ impl<F: Future> Future for Run<F> {
         }
         let waker = Waker::from(note.clone());
         let mut inner = Context::from_waker(&waker);
+        if note.woken.load(Ordering::SeqCst) {
+            // Woken since the last poll (another task made progress for it):
+            // the turn it was given counts as used, and it gets another one.
+            *this.yielded = false;
+        }
         loop {
             note.woken.store(false, Ordering::SeqCst);
             if let Poll::Ready(output) = this.future.as_mut().poll(&mut inner) {

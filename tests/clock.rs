@@ -365,3 +365,27 @@ fn run_returns_the_output_on_the_poll_that_makes_it() {
     assert_eq!(nap.as_mut().poll(&mut cx), Poll::Ready(()));
     assert_eq!(clock.elapsed(), SEC);
 }
+
+#[test]
+fn a_wake_between_polls_gives_the_future_another_turn_before_time_moves() {
+    let clock = VirtualClock::new();
+    let waker = CountingWaker::new();
+    let (tx, mut rx) = futures::channel::mpsc::unbounded::<u8>();
+    let mut two = Box::pin(clock.run(async move {
+        let first = rx.next().await;
+        let second = timeout(SEC, rx.next()).await;
+        (first, second)
+    }));
+    // Idle: a turn of the executor first.
+    assert!(poll_once(&mut two, &waker).is_pending());
+    // Another task sends one item in that turn: progress, so the future gets
+    // a fresh turn rather than a jump past its timeout.
+    tx.unbounded_send(1).unwrap();
+    assert!(poll_once(&mut two, &waker).is_pending());
+    assert_eq!(clock.elapsed(), Duration::ZERO);
+    tx.unbounded_send(2).unwrap();
+    assert_eq!(
+        poll_once(&mut two, &waker),
+        Poll::Ready((Some(1), Ok(Some(2))))
+    );
+}
