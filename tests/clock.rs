@@ -389,3 +389,14 @@ fn a_wake_between_polls_gives_the_future_another_turn_before_time_moves() {
         Poll::Ready((Some(1), Ok(Some(2))))
     );
 }
+
+#[test]
+fn run_is_fused_when_its_future_is() {
+    use futures::FutureExt as _;
+    use futures::future::FusedFuture;
+    let clock = VirtualClock::new();
+    let mut run = clock.run(Box::pin(async { 1 }).fuse());
+    assert!(!run.is_terminated());
+    assert_eq!(smol::block_on(&mut run), 1);
+    assert!(run.is_terminated(), "the future completed");
+}
