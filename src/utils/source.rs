@@ -184,11 +184,13 @@ where
         let Some(first) = self.first.take() else {
             return self.rest.take_ready(limit);
         };
-        let (rest, exhausted) = self.rest.take_ready(limit - 1);
+        // Unlimited stays unlimited, so the rest keeps `Iter`'s collect path.
+        let rest_limit = if limit == usize::MAX { limit } else { limit - 1 };
+        let (rest, exhausted) = self.rest.take_ready(rest_limit);
         let mut taken = Vec::with_capacity(rest.len() + 1);
         taken.push(Some(first));
         taken.extend(rest);
-        (taken, exhausted || limit == usize::MAX)
+        (taken, exhausted)
     }
 }
 
