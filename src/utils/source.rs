@@ -185,7 +185,11 @@ where
             return self.rest.take_ready(limit);
         };
         // Unlimited stays unlimited, so the rest keeps `Iter`'s collect path.
-        let rest_limit = if limit == usize::MAX { limit } else { limit - 1 };
+        let rest_limit = if limit == usize::MAX {
+            limit
+        } else {
+            limit - 1
+        };
         let (rest, exhausted) = self.rest.take_ready(rest_limit);
         let mut taken = Vec::with_capacity(rest.len() + 1);
         taken.push(Some(first));
